@@ -1,0 +1,8 @@
+//! The Management API client: one request loop (`client`), its shared run
+//! state (`session`), and one file per endpoint family.
+
+pub mod client;
+pub mod link;
+pub mod logs;
+pub mod query;
+pub mod session;

@@ -1,0 +1,8 @@
+//! `ndjson`: each Auth0 log object exactly as received, one per line.
+
+use crate::event::LogEvent;
+
+pub fn append(out: &mut Vec<u8>, event: &LogEvent) {
+    out.extend_from_slice(event.raw.get().as_bytes());
+    out.push(b'\n');
+}
