@@ -11,6 +11,8 @@ pub enum Error {
     Auth(String),
     #[error("forbidden: the token lacks scope {0}")]
     Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
     #[error("rate limited: {message}")]
     RateLimited {
         retry_after_ms: Option<u64>,
@@ -71,6 +73,7 @@ impl Error {
             },
             Error::Auth(m) => Error::Auth(r(m)),
             Error::Forbidden(m) => Error::Forbidden(r(m)),
+            Error::NotFound(m) => Error::NotFound(r(m)),
             Error::RateLimited {
                 retry_after_ms,
                 message,

@@ -127,6 +127,7 @@ pub fn error(e: Error) -> wit::JobError {
         }
         Error::Auth(m) => wit::JobError::Auth(m),
         Error::Forbidden(scope) => wit::JobError::Forbidden(scope),
+        Error::NotFound(m) => wit::JobError::NotFound(m),
         Error::RateLimited {
             retry_after_ms,
             message,
