@@ -1,0 +1,209 @@
+//! Loopback sink for `--sink file:PATH` and `--sink stdout`: the component only
+//! speaks HTTP, so a local server stores each POST body durably before acking.
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::TcpListener;
+use tokio::sync::{Mutex, watch};
+use tokio::task::JoinHandle;
+
+/// Where received bodies go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CollectorTarget {
+    /// Appended to this file (created if missing), `sync_data` before the ack.
+    File(PathBuf),
+    /// Written to the process's stdout, flushed before the ack.
+    Stdout,
+}
+
+enum Output {
+    File(tokio::fs::File),
+    Stdout(tokio::io::Stdout),
+}
+
+impl Output {
+    async fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Self::File(file) => {
+                file.write_all(bytes).await?;
+                file.flush().await?;
+                file.sync_data().await
+            }
+            Self::Stdout(out) => {
+                out.write_all(bytes).await?;
+                out.flush().await
+            }
+        }
+    }
+}
+
+struct Shared {
+    output: Mutex<Output>,
+    requests: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// A running collector; dropping it stops the server.
+pub struct Collector {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// Binds 127.0.0.1 on a free port and serves until [`Collector::shutdown`].
+pub async fn start(target: CollectorTarget) -> anyhow::Result<Collector> {
+    let output = match &target {
+        CollectorTarget::File(path) => {
+            let file = tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .await
+                .with_context(|| format!("opening sink file {}", path.display()))?;
+            Output::File(file)
+        }
+        CollectorTarget::Stdout => Output::Stdout(tokio::io::stdout()),
+    };
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .context("binding the loopback collector")?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared {
+        output: Mutex::new(output),
+        requests: AtomicU64::new(0),
+        bytes: AtomicU64::new(0),
+    });
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(serve(listener, shared.clone(), stopped));
+    Ok(Collector {
+        addr,
+        shared,
+        stop,
+        task: Some(task),
+    })
+}
+
+async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stopped.changed() => return,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| handle(req, shared.clone()));
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn reply(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    shared: Arc<Shared>,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    if req.method() != Method::POST {
+        return Ok(reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            r#"{"errors":true,"reason":"only POST is accepted"}"#,
+        ));
+    }
+    // The whole body first: a partial batch must never be acknowledged.
+    let body = match req.into_body().collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return Ok(reply(
+                StatusCode::BAD_REQUEST,
+                r#"{"errors":true,"reason":"incomplete body"}"#,
+            ));
+        }
+    };
+    let written = {
+        let mut output = shared.output.lock().await;
+        output.append(&body).await
+    };
+    if let Err(err) = written {
+        eprintln!("auth0-audit: collector could not write a batch: {err}");
+        return Ok(reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"errors":true,"reason":"write failed"}"#,
+        ));
+    }
+    shared.requests.fetch_add(1, Ordering::Relaxed);
+    shared.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+    Ok(reply(StatusCode::OK, r#"{"errors":false}"#))
+}
+
+impl Collector {
+    /// `http://127.0.0.1:PORT/`, the URL to give the component as its sink.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A reader of (requests, bytes) for a progress line that outlives this borrow.
+    pub fn probe(&self) -> impl Fn() -> (u64, u64) + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move || {
+            (
+                shared.requests.load(Ordering::Relaxed),
+                shared.bytes.load(Ordering::Relaxed),
+            )
+        }
+    }
+
+    /// Acknowledged POSTs so far.
+    pub fn requests(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Body bytes written so far.
+    pub fn bytes(&self) -> u64 {
+        self.shared.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting connections and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

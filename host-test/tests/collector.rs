@@ -1,0 +1,61 @@
+//! The loopback collector: appends bodies in order, durably, before the 200.
+
+use auth0_audit_host::collector::{self, CollectorTarget};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+/// One HTTP/1.1 request on a fresh connection; returns the raw response.
+async fn send(addr: std::net::SocketAddr, method: &str, body: &[u8]) -> anyhow::Result<String> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let head = format!(
+        "{method} /batch HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    // Send the body in two parts to check the server waits for all of it.
+    let (a, b) = body.split_at(body.len() / 2);
+    stream.write_all(a).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    stream.write_all(b).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    Ok(response)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn appends_in_order_and_writes_before_acknowledging() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("sink.ndjson");
+    std::fs::write(&path, "existing\n")?;
+    let sink = collector::start(CollectorTarget::File(path.clone())).await?;
+    assert!(sink.url().starts_with("http://127.0.0.1:"));
+    assert!(sink.url().ends_with('/'));
+    let mut expected = String::from("existing\n");
+    for i in 0..5 {
+        let body = format!("{{\"n\":{i}}}\n{{\"n\":{i}.5}}\n");
+        let response = send(sink.addr(), "POST", body.as_bytes()).await?;
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(response.ends_with(r#"{"errors":false}"#), "{response}");
+        expected.push_str(&body);
+        // On the 200 the batch is already in the file.
+        assert_eq!(std::fs::read_to_string(&path)?, expected);
+    }
+    assert_eq!(sink.requests(), 5);
+    assert_eq!(sink.bytes(), (expected.len() - "existing\n".len()) as u64);
+    sink.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rejects_other_methods() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("sink");
+    let sink = collector::start(CollectorTarget::File(path.clone())).await?;
+    let response = send(sink.addr(), "GET", b"").await?;
+    assert!(response.starts_with("HTTP/1.1 405"), "{response}");
+    let response = send(sink.addr(), "PUT", b"x").await?;
+    assert!(response.starts_with("HTTP/1.1 405"), "{response}");
+    assert_eq!(sink.requests(), 0);
+    assert_eq!(std::fs::read(&path)?, b"");
+    Ok(())
+}
