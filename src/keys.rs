@@ -35,3 +35,13 @@ pub fn fnv1a(text: &str) -> u64 {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
+
+/// The last audit of one organization's access, for the next audit's change findings.
+pub fn audit_snapshot(tenant: &str, org_id: &str) -> String {
+    format!("{PREFIX}/{tenant}/audit/org/{org_id}/snapshot")
+}
+
+/// Where a resumable tenant audit stands (organization list position, rows done).
+pub fn audit_tenant_cursor(tenant: &str) -> String {
+    format!("{PREFIX}/{tenant}/audit/tenant/cursor")
+}

@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod budget;
 pub mod endpoint;
@@ -25,5 +26,6 @@ mod testing;
 #[cfg(target_arch = "wasm32")]
 mod wasi;
 
+pub use audit::{audit_org, audit_tenant};
 pub use error::Error;
 pub use sync::{sync_logs, sync_status};

@@ -2,7 +2,10 @@
 //! state (`session`), and one file per endpoint family.
 
 pub mod client;
+pub mod clients;
+pub mod grants;
 pub mod link;
 pub mod logs;
+pub mod organizations;
 pub mod query;
 pub mod session;
