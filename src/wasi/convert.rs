@@ -58,7 +58,7 @@ pub fn sync_options(o: wit::SyncOptions) -> SyncOptions {
     }
 }
 
-fn warnings(w: Vec<Warning>) -> Vec<wit::Warning> {
+pub fn warnings(w: Vec<Warning>) -> Vec<wit::Warning> {
     w.into_iter()
         .map(|w| wit::Warning {
             code: w.code,

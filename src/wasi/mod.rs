@@ -3,6 +3,7 @@
 
 mod clock;
 mod convert;
+mod convert_audit;
 mod http;
 mod kv;
 
@@ -33,6 +34,20 @@ use crate::ports::Ports;
 
 struct Component;
 
+/// Opens the tenant's bucket and runs `job` with the three WASI ports.
+fn with_ports<T>(
+    bucket: &str,
+    job: impl FnOnce(Ports) -> Result<T, crate::Error>,
+) -> Result<T, wit::JobError> {
+    let kv = kv::WasiKv::open(bucket).map_err(convert::error)?;
+    let ports = Ports {
+        http: &http::WasiHttp,
+        kv: &kv,
+        clock: &clock::WasiClock,
+    };
+    job(ports).map_err(convert::error)
+}
+
 impl Guest for Component {
     fn sync_logs(
         tenant: wit::TenantConfig,
@@ -40,15 +55,10 @@ impl Guest for Component {
     ) -> Result<wit::SyncReport, wit::JobError> {
         let tenant = convert::tenant(tenant);
         let options = convert::sync_options(options);
-        let kv = kv::WasiKv::open(&tenant.bucket).map_err(convert::error)?;
-        let ports = Ports {
-            http: &http::WasiHttp,
-            kv: &kv,
-            clock: &clock::WasiClock,
-        };
-        crate::sync_logs(ports, &tenant, &options)
-            .map(convert::sync_report)
-            .map_err(convert::error)
+        with_ports(&tenant.bucket, |ports| {
+            crate::sync_logs(ports, &tenant, &options)
+        })
+        .map(convert::sync_report)
     }
 
     fn sync_status(
@@ -57,15 +67,35 @@ impl Guest for Component {
         retention_days: Option<u32>,
     ) -> Result<wit::StatusReport, wit::JobError> {
         let tenant = convert::tenant(tenant);
-        let kv = kv::WasiKv::open(&tenant.bucket).map_err(convert::error)?;
-        let ports = Ports {
-            http: &http::WasiHttp,
-            kv: &kv,
-            clock: &clock::WasiClock,
-        };
-        crate::sync_status(ports, &tenant, stream.as_deref(), retention_days)
-            .map(convert::status_report)
-            .map_err(convert::error)
+        with_ports(&tenant.bucket, |ports| {
+            crate::sync_status(ports, &tenant, stream.as_deref(), retention_days)
+        })
+        .map(convert::status_report)
+    }
+
+    fn audit_org(
+        tenant: wit::TenantConfig,
+        org_id: String,
+        options: wit::AuditOptions,
+    ) -> Result<wit::OrgAuditReport, wit::JobError> {
+        let tenant = convert::tenant(tenant);
+        let options = convert_audit::audit_options(options);
+        with_ports(&tenant.bucket, |ports| {
+            crate::audit_org(ports, &tenant, &org_id, &options)
+        })
+        .map(convert_audit::org_report)
+    }
+
+    fn audit_tenant(
+        tenant: wit::TenantConfig,
+        options: wit::TenantAuditOptions,
+    ) -> Result<wit::TenantAuditReport, wit::JobError> {
+        let tenant = convert::tenant(tenant);
+        let options = convert_audit::tenant_audit_options(options);
+        with_ports(&tenant.bucket, |ports| {
+            crate::audit_tenant(ports, &tenant, &options)
+        })
+        .map(convert_audit::tenant_report)
     }
 }
 

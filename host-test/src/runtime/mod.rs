@@ -178,6 +178,53 @@ impl Runtime {
         self.explain(&store, outcome)
     }
 
+    /// Calls `jobs.audit-org`.
+    pub async fn audit_org(
+        &self,
+        tenant: &TenantConfig,
+        org_id: &str,
+        options: &AuditOptions,
+    ) -> anyhow::Result<(Result<OrgAuditReport, JobError>, RunStats)> {
+        let started = Instant::now();
+        let mut store = self.new_store();
+        let call = async {
+            let connector = self.pre.instantiate_async(&mut store).await?;
+            connector
+                .auth0_audit_connector_jobs()
+                .call_audit_org(&mut store, tenant, org_id, *options)
+                .await
+        };
+        let outcome = self.bounded(call).await;
+        let stats = RunStats {
+            peak_memory_bytes: store.data().limiter.peak_bytes(),
+            duration: started.elapsed(),
+        };
+        Ok((self.explain(&store, outcome)?, stats))
+    }
+
+    /// Calls `jobs.audit-tenant` (resumable: `complete: false` means call again).
+    pub async fn audit_tenant(
+        &self,
+        tenant: &TenantConfig,
+        options: &TenantAuditOptions,
+    ) -> anyhow::Result<(Result<TenantAuditReport, JobError>, RunStats)> {
+        let started = Instant::now();
+        let mut store = self.new_store();
+        let call = async {
+            let connector = self.pre.instantiate_async(&mut store).await?;
+            connector
+                .auth0_audit_connector_jobs()
+                .call_audit_tenant(&mut store, tenant, *options)
+                .await
+        };
+        let outcome = self.bounded(call).await;
+        let stats = RunStats {
+            peak_memory_bytes: store.data().limiter.peak_bytes(),
+            duration: started.elapsed(),
+        };
+        Ok((self.explain(&store, outcome)?, stats))
+    }
+
     fn new_store(&self) -> Store<HostState> {
         let state = HostState::new(
             self.policy.clone(),
