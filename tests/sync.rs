@@ -253,3 +253,40 @@ async fn the_host_refuses_origins_outside_the_allow_list() {
     assert!(matches!(result, Err(JobError::Sink(_))), "{result:?}");
     assert_eq!(other.requests.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_expiring_during_a_run_and_broken_bodies_lose_nothing() {
+    let sim = sim(2_500).await;
+    sim.set_faults(FaultConfig {
+        rate_expire_token: 0.03,
+        rate_reset_mid_body: 0.03,
+        rate_truncated_json: 0.03,
+        rate_invalid_json: 0.03,
+        rate_repeat_tail: 0.05,
+        ..FaultConfig::default()
+    });
+    let sink = TestSink::start().await;
+    let rt = runtime(&sim, &sink, memory()).await;
+    let mut opts = options(&sink.url());
+    opts.max_attempts = Some(10);
+    // A run may still end with an error when two expiries hit one request; the
+    // next run continues from the checkpoint. Loss is what must never happen.
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let (result, _) = rt.sync_logs(&tenant(&sim), &opts).await.unwrap();
+        match result {
+            Ok(report) if report.caught_up => break,
+            Ok(_) => {}
+            Err(JobError::Auth(_)) if runs < 10 => {}
+            Err(e) => panic!("run {runs}: {e:?}"),
+        }
+    }
+    let stats = sim.stats();
+    assert!(
+        stats.tokens_issued > 1,
+        "tokens expired mid-run and were replaced"
+    );
+    assert!(stats.faults.values().sum::<u64>() > 0);
+    assert_exactly_once(&sim, &sink);
+}
