@@ -7,5 +7,6 @@ pub mod grants;
 pub mod link;
 pub mod logs;
 pub mod organizations;
+pub mod paging;
 pub mod query;
 pub mod session;

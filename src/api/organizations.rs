@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::client::Api;
-use crate::api::grants::{Listing, Position, list_page};
+use crate::api::paging::{Listing, Position, list_page};
 use crate::api::query;
 use crate::api::session::Failure;
 use crate::audit::OrgId;

@@ -24,8 +24,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::client::Api;
 use crate::api::clients::{self, ClientRecord, is_path_safe};
-use crate::api::grants::{self, Position};
+use crate::api::grants;
 use crate::api::organizations::{self, OrganizationRecord};
+use crate::api::paging::Position;
 use crate::api::session::{Failure, Session};
 use crate::audit::evidence::{self, EvidenceSet, INVALID_CLIENT, Window};
 use crate::audit::findings::{self, Inputs, Labels};

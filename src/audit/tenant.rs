@@ -30,8 +30,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::client::Api;
 use crate::api::clients::{self, ClientRecord};
-use crate::api::grants::{self, GrantRecord, Position};
+use crate::api::grants::{self, GrantRecord};
 use crate::api::organizations::{self, OrganizationRecord};
+use crate::api::paging::Position;
 use crate::api::session::{Failure, Session};
 use crate::audit::evidence::{self, Window};
 use crate::audit::model::{
