@@ -200,3 +200,38 @@ pub fn assert_exactly_once(sim: &Simulator, sink: &TestSink) {
         "missing {missing:?}, unexpected {extra:?}"
     );
 }
+
+/// A runtime that may reach only the simulator (audits need no sink).
+pub async fn runtime_for(
+    sim: &Simulator,
+    state: Arc<dyn auth0_audit_host::runtime::KvBackend>,
+) -> Runtime {
+    let mut o = RuntimeOptions::new(state);
+    o.allowed_origins = vec![sim.base_url()];
+    Runtime::new(o).await.unwrap()
+}
+
+/// `audit-org` options: defaults (30-day window, cross-check on), no fallback.
+pub fn audit_options() -> auth0_audit_host::runtime::AuditOptions {
+    auth0_audit_host::runtime::AuditOptions {
+        window_days: None,
+        log_search_fallback: false,
+        cross_check: None,
+        max_duration_ms: None,
+        max_attempts: None,
+        request_timeout_ms: Some(5_000),
+    }
+}
+
+/// `audit-tenant` options: defaults, no time budget.
+pub fn tenant_audit_options() -> auth0_audit_host::runtime::TenantAuditOptions {
+    auth0_audit_host::runtime::TenantAuditOptions {
+        window_days: None,
+        log_search_fallback: false,
+        cross_check: false,
+        max_duration_ms: None,
+        max_attempts: None,
+        request_timeout_ms: Some(5_000),
+        restart: false,
+    }
+}

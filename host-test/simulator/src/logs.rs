@@ -152,7 +152,12 @@ pub(crate) enum Filter {
     Client(String),
     User(String),
     LogId(String),
-    Date { from: Option<i64>, to: Option<i64> },
+    Date {
+        from: Option<i64>,
+        to: Option<i64>,
+    },
+    /// `(a OR b)`: any of the terms.
+    Any(Vec<Filter>),
 }
 
 fn parse_time(s: &str) -> Option<i64> {
@@ -167,7 +172,6 @@ fn parse_time(s: &str) -> Option<i64> {
 
 /// Parses the Lucene subset the simulator understands: `field:value` terms joined by ` AND `.
 pub(crate) fn parse_q(q: &str) -> Result<Vec<Filter>, ApiError> {
-    let bad = |why: &str| ApiError::bad_query(format!("Invalid query string: {why} (q={q:?})"));
     let q = q.trim();
     if q.is_empty() {
         return Ok(Vec::new());
@@ -175,57 +179,71 @@ pub(crate) fn parse_q(q: &str) -> Result<Vec<Filter>, ApiError> {
     let mut filters = Vec::new();
     for term in q.split(" AND ") {
         let term = term.trim();
-        let (field, value) = term
-            .split_once(':')
-            .ok_or_else(|| bad("expected field:value"))?;
-        if value.is_empty() {
-            return Err(bad("empty value"));
-        }
-        let plain = || -> Result<String, ApiError> {
-            let v = if let Some(inner) = value.strip_prefix('"') {
-                inner
-                    .strip_suffix('"')
-                    .ok_or_else(|| bad("unterminated quote"))?
-            } else {
-                value
-            };
-            if v.is_empty() || v.contains('"') || (!value.starts_with('"') && v.contains(' ')) {
-                return Err(bad("malformed value"));
-            }
-            Ok(v.to_string())
-        };
-        let filter = match field {
-            "type" => Filter::Type(plain()?),
-            "organization_id" => Filter::Organization(plain()?),
-            "client_id" => Filter::Client(plain()?),
-            "user_id" => Filter::User(plain()?),
-            "log_id" => Filter::LogId(plain()?),
-            "date" => {
-                let inner = value
-                    .strip_prefix(['[', '{'])
-                    .and_then(|v| v.strip_suffix([']', '}']))
-                    .ok_or_else(|| bad("date needs a range like [2024-01-01T00:00:00Z TO *]"))?;
-                let (a, b) = inner
-                    .split_once(" TO ")
-                    .ok_or_else(|| bad("range needs TO"))?;
-                let bound = |s: &str| -> Result<Option<i64>, ApiError> {
-                    let s = s.trim().trim_matches('"');
-                    if s == "*" {
-                        Ok(None)
-                    } else {
-                        parse_time(s).map(Some).ok_or_else(|| bad("bad date"))
-                    }
-                };
-                Filter::Date {
-                    from: bound(a)?,
-                    to: bound(b)?,
-                }
-            }
-            _ => return Err(bad("unsupported field")),
+        let filter = match term.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+            Some(group) => Filter::Any(
+                group
+                    .split(" OR ")
+                    .map(|t| parse_term(q, t.trim()))
+                    .collect::<Result<_, _>>()?,
+            ),
+            None => parse_term(q, term)?,
         };
         filters.push(filter);
     }
     Ok(filters)
+}
+
+/// One `field:value` term of a search query.
+fn parse_term(q: &str, term: &str) -> Result<Filter, ApiError> {
+    let bad = |why: &str| ApiError::bad_query(format!("Invalid query string: {why} (q={q:?})"));
+    let (field, value) = term
+        .split_once(':')
+        .ok_or_else(|| bad("expected field:value"))?;
+    if value.is_empty() {
+        return Err(bad("empty value"));
+    }
+    let plain = || -> Result<String, ApiError> {
+        let v = if let Some(inner) = value.strip_prefix('"') {
+            inner
+                .strip_suffix('"')
+                .ok_or_else(|| bad("unterminated quote"))?
+        } else {
+            value
+        };
+        if v.is_empty() || v.contains('"') || (!value.starts_with('"') && v.contains(' ')) {
+            return Err(bad("malformed value"));
+        }
+        Ok(v.to_string())
+    };
+    Ok(match field {
+        "type" => Filter::Type(plain()?),
+        "organization_id" => Filter::Organization(plain()?),
+        "client_id" => Filter::Client(plain()?),
+        "user_id" => Filter::User(plain()?),
+        "log_id" => Filter::LogId(plain()?),
+        "date" => {
+            let inner = value
+                .strip_prefix(['[', '{'])
+                .and_then(|v| v.strip_suffix([']', '}']))
+                .ok_or_else(|| bad("date needs a range like [2024-01-01T00:00:00Z TO *]"))?;
+            let (a, b) = inner
+                .split_once(" TO ")
+                .ok_or_else(|| bad("range needs TO"))?;
+            let bound = |s: &str| -> Result<Option<i64>, ApiError> {
+                let s = s.trim().trim_matches('"');
+                if s == "*" {
+                    Ok(None)
+                } else {
+                    parse_time(s).map(Some).ok_or_else(|| bad("bad date"))
+                }
+            };
+            Filter::Date {
+                from: bound(a)?,
+                to: bound(b)?,
+            }
+        }
+        _ => return Err(bad("unsupported field")),
+    })
 }
 
 fn matches(generator: &Generator, meta: &Meta, index: usize, ingest: i64, f: &Filter) -> bool {
@@ -238,6 +256,9 @@ fn matches(generator: &Generator, meta: &Meta, index: usize, ingest: i64, f: &Fi
         Filter::Date { from, to } => {
             from.is_none_or(|t| meta.date_ms >= t) && to.is_none_or(|t| meta.date_ms <= t)
         }
+        Filter::Any(any) => any
+            .iter()
+            .any(|f| matches(generator, meta, index, ingest, f)),
     }
 }
 
@@ -331,6 +352,17 @@ mod tests {
 
     #[test]
     fn q_parsing() {
+        assert_eq!(
+            parse_q(r#"(type:seccft OR type:feccft) AND organization_id:"org_abc""#).unwrap(),
+            vec![
+                Filter::Any(vec![
+                    Filter::Type("seccft".into()),
+                    Filter::Type("feccft".into())
+                ]),
+                Filter::Organization("org_abc".into())
+            ]
+        );
+        assert!(parse_q("(type:s OR )").is_err());
         assert_eq!(
             parse_q(r#"type:seccft AND organization_id:"org_abc""#).unwrap(),
             vec![
