@@ -46,6 +46,12 @@ impl Budget {
             .is_some_and(|t| clock.monotonic_ms().saturating_add(ms) >= t)
     }
 
+    /// Milliseconds left before fetching stops (None: unbounded).
+    pub fn fetch_remaining_ms(&self, clock: &dyn Clock) -> Option<u64> {
+        self.fetch_until_ms
+            .map(|t| t.saturating_sub(clock.monotonic_ms()))
+    }
+
     /// Milliseconds left in the whole budget (None: unbounded).
     pub fn remaining_ms(&self, clock: &dyn Clock) -> Option<u64> {
         self.end_ms.map(|t| t.saturating_sub(clock.monotonic_ms()))

@@ -79,12 +79,23 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// Sleeps for a rate-limit pause, counted separately from retries.
+    /// Sleeps for a rate-limit pause, counted separately from retries. A pause
+    /// longer than the budget still waits out the budget before stopping, so a
+    /// scheduler calling again at once does not hammer a throttled tenant.
     pub fn rate_limit_wait(&mut self, ms: u64) -> Result<(), Failure> {
         if ms == 0 {
             return Ok(());
         }
         if self.budget.wait_exceeds_fetch(self.ports.clock, ms) {
+            let left = self
+                .budget
+                .fetch_remaining_ms(self.ports.clock)
+                .unwrap_or(0);
+            if left > 0 {
+                self.ports.clock.sleep_ms(left);
+                self.counters.rate_limit_waits += 1;
+                self.counters.rate_limit_wait_ms += left;
+            }
             return Err(Failure::OutOfTime);
         }
         self.ports.clock.sleep_ms(ms);

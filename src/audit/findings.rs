@@ -134,7 +134,7 @@ pub fn compute(i: &Inputs) -> Vec<Finding> {
                         client,
                         Some(audience),
                         format!(
-                            "{app} obtained no token for {audience} in this organization in the last {days} days, although a {} grant allows it.",
+                            "{app} obtained no token for {audience} in this organization in the last {days} days, although its {} grant allows it.",
                             how.into_iter().collect::<Vec<_>>().join(" and ")
                         ),
                     ));

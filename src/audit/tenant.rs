@@ -11,8 +11,8 @@
 //! ```text
 //! calls = T                          token exchange(s), as in audit_org
 //!       + A                          any-organization grants, once per tenant audit: max(1, ceil(a/100))
-//!       + O + R                      organization list: max(1, ceil(orgs/100)), plus one page
-//!                                      re-read per resumed call (R = calls - 1)
+//!       + O                          organization list: max(1, ceil(orgs/100)); the page in
+//!                                      progress is kept in the cursor, so a resumed call re-reads none
 //!       + Σ over organizations of
 //!           D(org)                   direct grants, as in audit_org (no GET of the organization:
 //!                                      the list already carries id, name and display name)
@@ -51,7 +51,7 @@ use crate::model::{TenantConfig, Warning};
 use crate::ports::{KeyValue, Ports};
 use crate::tenant::Tenant;
 
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct GrantUse {
@@ -74,6 +74,9 @@ struct Cursor {
     /// The organization page being worked on, and how many of its items are done.
     position: Position,
     index: u32,
+    /// That page's records, so a resumed call does not spend its budget re-reading it.
+    #[serde(default)]
+    page: Option<CachedPage>,
     rows: Vec<OrgSummaryRow>,
     used: Vec<GrantUse>,
 }
@@ -92,6 +95,7 @@ impl Cursor {
             missing_clients: Vec::new(),
             position: Position::Checkpoint(None),
             index: 0,
+            page: None,
             rows: Vec::new(),
             used: Vec::new(),
         }
@@ -103,6 +107,14 @@ impl Cursor {
             && self.cross_check == opts.cross_check
             && self.log_search_fallback == opts.log_search_fallback
     }
+}
+
+/// One page of the organization list, as kept in the cursor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CachedPage {
+    items: Vec<OrganizationRecord>,
+    next: Option<Position>,
+    capped: bool,
 }
 
 fn load_cursor(kv: &dyn KeyValue, key: &str) -> Result<Option<Cursor>, Error> {
@@ -285,7 +297,19 @@ impl State {
         let mut done: BTreeSet<String> =
             self.cursor.rows.iter().map(|r| r.org_id.clone()).collect();
         for _ in 0..grants::MAX_PAGES {
-            let page = organizations::list_page_at(api, &self.cursor.position)?;
+            let page = match self.cursor.page.clone() {
+                Some(page) => page,
+                None => {
+                    let listing = organizations::list_page_at(api, &self.cursor.position)?;
+                    let page = CachedPage {
+                        items: listing.items,
+                        next: listing.next,
+                        capped: listing.capped,
+                    };
+                    self.cursor.page = Some(page.clone());
+                    page
+                }
+            };
             let start = self.cursor.index as usize;
             for (i, record) in page.items.iter().enumerate().skip(start) {
                 if !done.contains(&record.id) {
@@ -324,6 +348,7 @@ impl State {
             };
             self.cursor.position = next;
             self.cursor.index = 0;
+            self.cursor.page = None;
             self.checkpoint(api)?;
         }
         Err(Error::upstream(200, "the organization list kept announcing more pages").into())
