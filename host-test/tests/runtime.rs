@@ -17,10 +17,19 @@ fn probe_wasm() -> anyhow::Result<&'static [u8]> {
     static WASM: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
     let built = WASM.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/probe-guest");
+        // Build output goes to the workspace's target dir, never into testdata.
+        let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/probe-guest");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let output = Command::new(cargo)
             .current_dir(&dir)
-            .args(["build", "--release", "--target", "wasm32-wasip2"])
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--target-dir",
+            ])
+            .arg(&target)
             .env_remove("CARGO_TARGET_DIR")
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
@@ -29,7 +38,7 @@ fn probe_wasm() -> anyhow::Result<&'static [u8]> {
         if !output.status.success() {
             return Err(String::from_utf8_lossy(&output.stderr).into_owned());
         }
-        std::fs::read(dir.join("target/wasm32-wasip2/release/probe_guest.wasm"))
+        std::fs::read(target.join("wasm32-wasip2/release/probe_guest.wasm"))
             .map_err(|e| e.to_string())
     });
     built

@@ -10,7 +10,8 @@ wit_bindgen::generate!({
 });
 
 use auth0_audit::connector::types::{
-    Checkpoint, JobError, RunHealth, StatusReport, SyncOptions, SyncReport, TenantConfig,
+    AuditOptions, Checkpoint, ConfigError, JobError, OrgAuditReport, RunHealth, StatusReport,
+    SyncOptions, SyncReport, TenantAuditOptions, TenantAuditReport, TenantConfig,
 };
 use exports::auth0_audit::connector::jobs::Guest;
 use wasi::http::{outgoing_handler, types as http};
@@ -166,6 +167,29 @@ impl Guest for Probe {
             warnings: Vec::new(),
         })
     }
+
+    fn audit_org(
+        _tenant: TenantConfig,
+        _org_id: String,
+        _options: AuditOptions,
+    ) -> Result<OrgAuditReport, JobError> {
+        Err(not_probed())
+    }
+
+    fn audit_tenant(
+        _tenant: TenantConfig,
+        _options: TenantAuditOptions,
+    ) -> Result<TenantAuditReport, JobError> {
+        Err(not_probed())
+    }
+}
+
+/// The runtime tests only probe sync-logs and sync-status.
+fn not_probed() -> JobError {
+    JobError::Config(ConfigError {
+        field: "job".into(),
+        message: "the probe guest does not audit".into(),
+    })
 }
 
 export!(Probe);
