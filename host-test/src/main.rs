@@ -1,6 +1,6 @@
 //! `auth0-audit`: runs the auth0-audit WebAssembly component on wasmtime.
 
-use auth0_audit_host::commands::{demo, status, sync};
+use auth0_audit_host::commands::{audit, demo, status, sync};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -20,6 +20,8 @@ enum Command {
     Sync(Box<sync::SyncArgs>),
     /// Show the checkpoint, lag and health of a stream.
     Status(status::StatusArgs),
+    /// Audit M2M access to organizations: who can reach which API, who did, what changed.
+    Audit(Box<audit::AuditArgs>),
     /// Run a simulated Auth0 tenant on loopback (prints its address and credentials as JSON).
     Simulate(auth0_audit_simulator::SimulateArgs),
     /// Sync a simulated tenant into a file, with no setup.
@@ -32,6 +34,7 @@ async fn main() {
     let result = match cli.command {
         Command::Sync(args) => sync::run(*args).await,
         Command::Status(args) => status::run(args).await,
+        Command::Audit(args) => audit::run(*args).await,
         Command::Simulate(args) => auth0_audit_simulator::run_cli(args).await.map(|()| 0),
         Command::Demo(args) => demo::run(args).await,
     };

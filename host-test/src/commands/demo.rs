@@ -1,16 +1,19 @@
 //! `auth0-audit demo`: a simulated tenant, a file sink and a full sync, in a
 //! few seconds with no setup, then an incremental run and a self-check that
-//! the file holds every event exactly once.
+//! the file holds every event exactly once, and an audit of one organization
+//! whose usage evidence is what the sync just kept.
 
-use std::collections::HashSet;
-use std::path::PathBuf;
+use std::collections::{BTreeSet, HashSet};
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use auth0_audit_simulator::{SimConfig, Simulator};
 use clap::Args;
 
-use crate::commands::exit;
 use crate::commands::sync::{SyncArgs, SyncJob};
+use crate::commands::{audit_html, audit_table, exit, output};
+use crate::runtime::{AuditOptions, OrgAuditReport};
 
 #[derive(Args, Debug, Clone)]
 pub struct DemoArgs {
@@ -93,11 +96,81 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
         missing,
         duplicates
     );
+    let audit_code = audit_one_organization(&job, &sim, &out).await?;
     job.sink.close().await;
     sim.shutdown().await;
-    Ok(if missing == 0 && duplicates == 0 {
-        exit::OK
-    } else {
+    Ok(if missing != 0 || duplicates != 0 {
         exit::HOST
+    } else {
+        audit_code
     })
+}
+
+/// Audits the seeded organizations with special cases, with the runtime and
+/// state the sync just used (so the usage aggregates it kept are the
+/// evidence), and shows the one whose report has the most finding kinds.
+async fn audit_one_organization(job: &SyncJob, sim: &Simulator, out: &Path) -> anyhow::Result<i32> {
+    let scenario = sim.directory().scenario;
+    let mut candidates: Vec<String> = [
+        scenario.removed_grant_usage.map(|r| r.org_id),
+        scenario.failed_exchange.map(|r| r.org_id),
+        scenario.unused_grant.map(|r| r.org_id),
+        scenario.deny_grant.map(|r| r.org_id),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    candidates.dedup();
+    let options = AuditOptions {
+        window_days: None,
+        log_search_fallback: false,
+        cross_check: None,
+        max_duration_ms: None,
+        max_attempts: None,
+        request_timeout_ms: None,
+    };
+    let mut best: Option<(usize, OrgAuditReport)> = None;
+    for org_id in &candidates {
+        let (result, _) = job.runtime.audit_org(&job.tenant, org_id, &options).await?;
+        let report = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let (message, code) = output::job_error(&e);
+                eprintln!("error: audit of {org_id}: {message}");
+                return Ok(code);
+            }
+        };
+        let kinds: BTreeSet<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+        let kinds = kinds.len();
+        if best.as_ref().is_none_or(|(k, _)| kinds > *k) {
+            best = Some((kinds, report));
+        }
+    }
+    let Some((kinds, report)) = best else {
+        println!("\n(the simulated tenant has too few organizations for an audit)");
+        return Ok(exit::OK);
+    };
+    let o = &report.organization;
+    println!(
+        "\n== audit of organization {} ({}): the richest of {} audited, {kinds} finding kinds; usage evidence from the sync above",
+        o.display_name
+            .as_deref()
+            .or(o.name.as_deref())
+            .unwrap_or("-"),
+        o.id,
+        candidates.len()
+    );
+    print!(
+        "{}",
+        audit_table::org_report_text(&report, &job.tenant.domain, std::io::stdout().is_terminal())
+    );
+    let html_file = out.join("audit.html");
+    std::fs::write(
+        &html_file,
+        audit_html::org_report_html(&report, &job.tenant.domain),
+    )
+    .with_context(|| format!("writing {}", html_file.display()))?;
+    println!("\nHTML report: {}", html_file.display());
+    // A demo finding high-severity issues is the point, not a failure.
+    Ok(exit::OK)
 }

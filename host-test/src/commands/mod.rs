@@ -1,6 +1,9 @@
 //! One file per subcommand, plus the shared pieces: connection settings
 //! (flags, env vars, TOML file), sink setup, report printing and progress.
 
+pub mod audit;
+pub mod audit_html;
+pub mod audit_table;
 pub mod config;
 pub mod demo;
 pub mod output;
