@@ -17,9 +17,10 @@ use crate::runtime::{
 };
 
 const AFTER_HELP: &str = "\
-The application needs read:organizations, read:client_grants and read:clients on the
-Management API (read:logs too for --log-search-fallback). Usage evidence comes from
-what `auth0-audit sync` stored in the same --state; without it the report says so.
+The application needs read:organizations, read:organization_client_grants,
+read:client_grants and read:clients on the Management API (read:logs too for
+--log-search-fallback). Usage evidence comes from what `auth0-audit sync` stored
+in the same --state; without it the report says so.
 
 Exit codes:
   0   audit done, no high-severity finding
