@@ -3,6 +3,7 @@
 //! whole tenant one row per organization and the any-organization exposure.
 //! Column widths follow the content; very long cells end in an ellipsis.
 
+use crate::commands::output::thousands;
 use std::collections::HashMap;
 
 use crate::runtime::{
@@ -14,19 +15,6 @@ use crate::runtime::{
 const CELL_CAP: usize = 48;
 /// Finding messages wrap at this width.
 const MESSAGE_WIDTH: usize = 96;
-
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// Cuts `text` to at most `max` characters, the last one being `…`.
 pub fn truncate(text: &str, max: usize) -> String {

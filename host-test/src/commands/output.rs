@@ -5,7 +5,8 @@
 use crate::commands::exit;
 use crate::runtime::{JobError, RunStats, StatusReport, SyncReport, Warning};
 
-fn thousands(n: u64) -> String {
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

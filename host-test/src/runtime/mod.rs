@@ -15,7 +15,7 @@ pub use keyvalue::{FaultyKv, KeyPage, KvBackend, MemoryKv, SqliteKv};
 pub use state_spec::{StateBackend, open_state};
 
 use anyhow::Context as _;
-use bindings::ConnectorPre;
+use bindings::{Connector, ConnectorPre};
 use engine::wasm_error;
 use host_state::HostState;
 use http_policy::{AllowList, HttpPolicy};
@@ -141,22 +141,13 @@ impl Runtime {
         tenant: &TenantConfig,
         options: &SyncOptions,
     ) -> anyhow::Result<(Result<SyncReport, JobError>, RunStats)> {
-        let started = Instant::now();
-        let mut store = self.new_store();
-        let call = async {
-            let connector = self.pre.instantiate_async(&mut store).await?;
+        self.run(async |connector, store| {
             connector
                 .auth0_audit_connector_jobs()
-                .call_sync_logs(&mut store, tenant, options)
+                .call_sync_logs(store, tenant, options)
                 .await
-        };
-        let outcome = self.bounded(call).await;
-        let stats = RunStats {
-            peak_memory_bytes: store.data().limiter.peak_bytes(),
-            duration: started.elapsed(),
-        };
-        let result = self.explain(&store, outcome)?;
-        Ok((result, stats))
+        })
+        .await
     }
 
     /// Calls `jobs.sync-status` (reads key-value only).
@@ -166,16 +157,15 @@ impl Runtime {
         stream: Option<&str>,
         retention_days: Option<u32>,
     ) -> anyhow::Result<Result<StatusReport, JobError>> {
-        let mut store = self.new_store();
-        let call = async {
-            let connector = self.pre.instantiate_async(&mut store).await?;
-            connector
-                .auth0_audit_connector_jobs()
-                .call_sync_status(&mut store, tenant, stream, retention_days)
-                .await
-        };
-        let outcome = self.bounded(call).await;
-        self.explain(&store, outcome)
+        let (result, _) = self
+            .run(async |connector, store| {
+                connector
+                    .auth0_audit_connector_jobs()
+                    .call_sync_status(store, tenant, stream, retention_days)
+                    .await
+            })
+            .await?;
+        Ok(result)
     }
 
     /// Calls `jobs.audit-org`.
@@ -185,21 +175,13 @@ impl Runtime {
         org_id: &str,
         options: &AuditOptions,
     ) -> anyhow::Result<(Result<OrgAuditReport, JobError>, RunStats)> {
-        let started = Instant::now();
-        let mut store = self.new_store();
-        let call = async {
-            let connector = self.pre.instantiate_async(&mut store).await?;
+        self.run(async |connector, store| {
             connector
                 .auth0_audit_connector_jobs()
-                .call_audit_org(&mut store, tenant, org_id, *options)
+                .call_audit_org(store, tenant, org_id, *options)
                 .await
-        };
-        let outcome = self.bounded(call).await;
-        let stats = RunStats {
-            peak_memory_bytes: store.data().limiter.peak_bytes(),
-            duration: started.elapsed(),
-        };
-        Ok((self.explain(&store, outcome)?, stats))
+        })
+        .await
     }
 
     /// Calls `jobs.audit-tenant` (resumable: `complete: false` means call again).
@@ -208,14 +190,25 @@ impl Runtime {
         tenant: &TenantConfig,
         options: &TenantAuditOptions,
     ) -> anyhow::Result<(Result<TenantAuditReport, JobError>, RunStats)> {
+        self.run(async |connector, store| {
+            connector
+                .auth0_audit_connector_jobs()
+                .call_audit_tenant(store, tenant, *options)
+                .await
+        })
+        .await
+    }
+
+    /// One job call: a fresh store, instantiate, call, limits and measurements.
+    async fn run<R>(
+        &self,
+        job: impl AsyncFnOnce(&Connector, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> anyhow::Result<(R, RunStats)> {
         let started = Instant::now();
         let mut store = self.new_store();
         let call = async {
             let connector = self.pre.instantiate_async(&mut store).await?;
-            connector
-                .auth0_audit_connector_jobs()
-                .call_audit_tenant(&mut store, tenant, *options)
-                .await
+            job(&connector, &mut store).await
         };
         let outcome = self.bounded(call).await;
         let stats = RunStats {
