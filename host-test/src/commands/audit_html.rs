@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::commands::audit_table::{
-    severity_label, severity_rank, short_time, source_label, thousands, usage_label,
+    severity_label, severity_rank, short_time, source_label, usage_label,
 };
+use crate::commands::output::thousands;
 use crate::runtime::{
     Application, Finding, OrgAuditReport, Route, Severity, TenantAuditReport, Warning,
 };
