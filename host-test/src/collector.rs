@@ -169,17 +169,6 @@ impl Collector {
         self.addr
     }
 
-    /// A reader of (requests, bytes) for a progress line that outlives this borrow.
-    pub fn probe(&self) -> impl Fn() -> (u64, u64) + Send + Sync + 'static {
-        let shared = self.shared.clone();
-        move || {
-            (
-                shared.requests.load(Ordering::Relaxed),
-                shared.bytes.load(Ordering::Relaxed),
-            )
-        }
-    }
-
     /// Acknowledged POSTs so far.
     pub fn requests(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)

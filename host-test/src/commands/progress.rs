@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Reads (requests, bytes) delivered to the sink so far.
+/// Reads (log pages fetched, sink batches posted) so far in this run.
 pub type Probe = Box<dyn Fn() -> (u64, u64) + Send + Sync>;
 
 pub struct Progress {
@@ -26,14 +26,13 @@ impl Progress {
             let started = Instant::now();
             while !flag.load(Ordering::Relaxed) {
                 tokio::time::sleep(Duration::from_millis(250)).await;
-                let (requests, bytes) = probe();
+                let (pages, batches) = probe();
                 let secs = started.elapsed().as_secs_f64();
                 let mut err = std::io::stderr();
                 let _ = write!(
                     err,
-                    "\r\x1b[2K{label}: {requests} batches, {:.1} MB delivered, {:.1} MB/s, {secs:.0} s",
-                    bytes as f64 / 1e6,
-                    bytes as f64 / 1e6 / secs.max(0.001)
+                    "\r\x1b[2K{label}: {pages} pages fetched (up to {} events), {batches} batches delivered, {secs:.0} s",
+                    pages * 100
                 );
                 let _ = err.flush();
             }

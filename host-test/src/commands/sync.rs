@@ -2,6 +2,7 @@
 //! graceful Ctrl-C: the run in progress finishes and commits first).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -176,10 +177,20 @@ impl SyncJob {
 
     /// One run with a progress line. `Err` is a host failure (trap, limit).
     pub async fn run_once(&self) -> anyhow::Result<(Result<SyncReport, JobError>, RunStats)> {
-        let progress = match &self.sink.collector {
-            Some(c) => Progress::start("syncing".into(), Box::new(c.probe())),
-            None => Progress::start("syncing".into(), Box::new(|| (0, 0))),
-        };
+        let traffic = self.runtime.traffic();
+        let (pages, batches) = (
+            traffic.log_pages.load(Ordering::Relaxed),
+            traffic.sink_posts.load(Ordering::Relaxed),
+        );
+        let progress = Progress::start(
+            "syncing".into(),
+            Box::new(move || {
+                (
+                    traffic.log_pages.load(Ordering::Relaxed) - pages,
+                    traffic.sink_posts.load(Ordering::Relaxed) - batches,
+                )
+            }),
+        );
         let outcome = self.runtime.sync_logs(&self.tenant, &self.options).await;
         progress.finish().await;
         outcome

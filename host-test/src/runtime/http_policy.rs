@@ -4,6 +4,7 @@
 use anyhow::Context as _;
 use http_body_util::BodyExt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 /// Scheme, host and port of a URL; what the allow-list compares.
@@ -95,15 +96,45 @@ impl AllowList {
     }
 }
 
+/// What went out, counted for the progress line (the guest runs as one call,
+/// so the host's view of its requests is the only progress there is).
+#[derive(Debug, Default)]
+pub struct Traffic {
+    /// `GET /api/v2/logs` requests (pages asked for).
+    pub log_pages: AtomicU64,
+    /// POSTs other than the token exchange (sink batches).
+    pub sink_posts: AtomicU64,
+}
+
+impl Traffic {
+    fn count(&self, request: &http::Request<WasiBody>) {
+        let path = request.uri().path();
+        if request.method() == http::Method::GET && path == "/api/v2/logs" {
+            self.log_pages.fetch_add(1, Ordering::Relaxed);
+        } else if request.method() == http::Method::POST && path != "/oauth/token" {
+            self.sink_posts.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// `WasiHttpHooks` that refuses requests outside the allow-list and forwards the rest.
 #[derive(Clone)]
 pub struct HttpPolicy {
     allow: Arc<AllowList>,
+    traffic: Arc<Traffic>,
 }
 
 impl HttpPolicy {
     pub fn new(allow: Arc<AllowList>) -> Self {
-        Self { allow }
+        Self {
+            allow,
+            traffic: Arc::default(),
+        }
+    }
+
+    /// Counters shared by every store this policy is cloned into.
+    pub fn traffic(&self) -> Arc<Traffic> {
+        self.traffic.clone()
     }
 }
 
@@ -129,6 +160,9 @@ impl WasiHttpHooks for HttpPolicy {
         drop(fut);
         let origin = Origin::of_uri(request.uri());
         let allowed = origin.as_ref().is_some_and(|o| self.allow.allows(o));
+        if allowed {
+            self.traffic.count(&request);
+        }
         Box::new(async move {
             if !allowed {
                 // Name only the host: headers may carry tokens, bodies carry logs.

@@ -129,6 +129,11 @@ impl Runtime {
         &self.source
     }
 
+    /// Requests the guest sent so far (for a progress line).
+    pub fn traffic(&self) -> Arc<http_policy::Traffic> {
+        self.policy.traffic()
+    }
+
     /// The key-value backend every call uses.
     pub fn state(&self) -> &Arc<dyn KvBackend> {
         &self.state
