@@ -37,6 +37,8 @@ struct OAuthError {
 #[derive(Default)]
 pub struct TokenSource {
     current: Option<Secret>,
+    /// A refresh happened and no request has succeeded with the new token yet:
+    /// a second 401 now means the credentials are bad, not that a token expired.
     refreshed: bool,
 }
 
@@ -65,7 +67,8 @@ impl TokenSource {
                             let bytes = serde_json::to_vec(&record).map_err(|e| {
                                 Error::Storage(format!("encoding token cache: {e}"))
                             })?;
-                            s.ports.kv.set(&key, &bytes).map_err(Error::from)?;
+                            // Not fatal: a broken store fails the checkpoint write loudly anyway.
+                            let _ = s.ports.kv.set(&key, &bytes);
                         }
                         token
                     }
@@ -76,8 +79,14 @@ impl TokenSource {
         Ok(token)
     }
 
-    /// After a 401: forget the token (memory and cache) once. Returns false when
-    /// a refresh already happened or cannot help (a given access token).
+    /// A request succeeded: a later 401 is a new expiry and may refresh again, so
+    /// a run longer than a token's lifetime keeps going.
+    pub fn confirm(&mut self) {
+        self.refreshed = false;
+    }
+
+    /// After a 401: forget the token (memory and cache). Returns false when the
+    /// fresh token was rejected too, or a refresh cannot help (a given access token).
     pub fn invalidate(&mut self, s: &mut Session) -> Result<bool, Failure> {
         if self.refreshed {
             return Ok(false);
@@ -97,7 +106,9 @@ fn read_cache(s: &Session, key: &str) -> Result<Option<Secret>, Failure> {
     if !s.tenant.cache_token {
         return Ok(None);
     }
-    let Some(bytes) = s.ports.kv.get(key).map_err(Error::from)? else {
+    // The cache only saves a token request: if the store cannot read it, ask
+    // for a new token rather than fail the run (the checkpoint read is what must not fail).
+    let Ok(Some(bytes)) = s.ports.kv.get(key) else {
         return Ok(None);
     };
     // A corrupt cache entry is not fatal: a new token is fetched and overwrites it.

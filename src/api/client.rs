@@ -101,7 +101,10 @@ impl<'a> Api<'a> {
             s.pacer.observe(&response);
             match response.status {
                 200..=299 => match parse(&response) {
-                    Ok(v) => return Ok(v),
+                    Ok(v) => {
+                        self.tokens.confirm();
+                        return Ok(v);
+                    }
                     Err(_) if attempt < s.backoff.attempts => s.backoff_wait(attempt)?,
                     Err(msg) => return Err(Error::upstream(response.status, msg).into()),
                 },

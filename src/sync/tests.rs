@@ -537,3 +537,47 @@ fn storage_failure_is_a_clear_error() {
     assert!(matches!(w.sync(&options()), Err(Error::Storage(_))));
     assert!(t.sink.borrow().is_empty());
 }
+
+#[test]
+fn tokens_expiring_twice_in_one_run_are_refreshed_each_time() {
+    let t = FakeTenant::new(600);
+    let calls = std::cell::Cell::new(0u32);
+    let w = World {
+        http: FakeHttp::new(|r: &crate::ports::Request| {
+            if r.path_and_query.starts_with("/api/v2/logs?from") {
+                calls.set(calls.get() + 1);
+                if calls.get() == 2 || calls.get() == 5 {
+                    return Ok(response(401, r#"{"message":"Expired token"}"#));
+                }
+            }
+            t.handle(r)
+        }),
+        kv: MemKv::default(),
+        clock: FakeClock::new(BASE_MS + 3_600_000),
+    };
+    let r = w.sync(&options()).unwrap();
+    assert_eq!(r.delivered, 600);
+    assert_eq!(
+        w.http.count("/oauth/token"),
+        3,
+        "one initial token, two refreshes"
+    );
+    assert_exact(&t);
+}
+
+#[test]
+fn an_unreadable_token_cache_costs_a_token_request_not_the_run() {
+    let t = FakeTenant::new(50);
+    let w = world(&t);
+    w.sync(&options()).unwrap();
+    let key =
+        w.kv.keys()
+            .into_iter()
+            .find(|k| k.contains("/token/"))
+            .unwrap();
+    w.kv.map.borrow_mut().insert(key, b"{garbage".to_vec());
+    t.append(5);
+    let r = w.sync(&options()).unwrap();
+    assert_eq!(r.delivered, 5);
+    assert_eq!(w.http.count("/oauth/token"), 2);
+}
