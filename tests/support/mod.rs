@@ -2,6 +2,8 @@
 //! records built for the simulated tenant.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod scenarios;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
