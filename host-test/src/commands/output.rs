@@ -137,7 +137,96 @@ pub fn job_error(e: &JobError) -> (String, i32) {
     }
 }
 
+/// Report records as JSON, with enum and variant names spelled as in the WIT
+/// (`any-organization`, `{"error": {"sink": ...}}`), not as the Rust bindings name them.
 pub fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string_pretty(value)
-        .unwrap_or_else(|e| format!("{{\"error\":\"encoding JSON: {e}\"}}"))
+    match serde_json::to_value(value) {
+        Ok(mut v) => {
+            wit_names(&mut v, false);
+            serde_json::to_string_pretty(&v)
+        }
+        Err(e) => Err(e),
+    }
+    .unwrap_or_else(|e| format!("{{\"error\":\"encoding JSON: {e}\"}}"))
+}
+
+/// Fields whose value is a WIT enum.
+const ENUM_FIELDS: [&str; 6] = [
+    "severity",
+    "route",
+    "organization_usage",
+    "source",
+    "evidence_source",
+    "format",
+];
+
+/// `AnyOrganization` → `any-organization`.
+fn kebab(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Renames enum values in known fields, and the case key of a variant object
+/// (the value of `error`), to their WIT spelling.
+fn wit_names(value: &mut serde_json::Value, is_variant: bool) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if is_variant && map.len() == 1 {
+                let entries: Vec<(String, serde_json::Value)> =
+                    std::mem::take(map).into_iter().collect();
+                for (k, mut v) in entries {
+                    wit_names(&mut v, false);
+                    map.insert(kebab(&k), v);
+                }
+                return;
+            }
+            for (k, v) in map.iter_mut() {
+                match v {
+                    serde_json::Value::String(s) if ENUM_FIELDS.contains(&k.as_str()) => {
+                        *s = kebab(s)
+                    }
+                    _ => wit_names(v, k == "error"),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| wit_names(v, false)),
+        serde_json::Value::String(s) if is_variant => *s = kebab(s),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_uses_the_wit_spelling_of_enums_and_variants() {
+        let v = serde_json::json!({
+            "findings": [{"severity": "High", "code": "usage-without-grant", "message": "AnyOrganization stays"}],
+            "access": [{"route": "AnyOrganization", "organization_usage": "Allow"}],
+            "evidence": {"source": "SyncLogs"},
+            "error": {"RateLimited": {"message": "Keep This", "retry_after_ms": null}},
+        });
+        let out: serde_json::Value = serde_json::from_str(&json(&v)).unwrap_or_default();
+        assert_eq!(out["findings"][0]["severity"], "high");
+        assert_eq!(out["findings"][0]["message"], "AnyOrganization stays");
+        assert_eq!(out["access"][0]["route"], "any-organization");
+        assert_eq!(out["access"][0]["organization_usage"], "allow");
+        assert_eq!(out["evidence"]["source"], "sync-logs");
+        assert_eq!(out["error"]["rate-limited"]["message"], "Keep This");
+        let unit: serde_json::Value =
+            serde_json::from_str(&json(&serde_json::json!({"error": {"Auth": "Bad Secret"}})))
+                .unwrap_or_default();
+        assert_eq!(unit["error"]["auth"], "Bad Secret");
+    }
 }
