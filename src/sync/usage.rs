@@ -151,10 +151,6 @@ impl UsageCollector {
             });
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
-    }
-
     /// Merges the batch into each organization's record (read, merge, write).
     pub fn commit(&mut self, kv: &dyn KeyValue, tenant: &str) -> Result<(), Error> {
         for (org, observations) in std::mem::take(&mut self.pending) {

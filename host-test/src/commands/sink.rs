@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-
 use crate::collector::{self, Collector, CollectorTarget};
 
 /// A sink ready for the component: the URL it posts to, and the collector behind it.
@@ -63,10 +61,4 @@ impl SinkTarget {
             c.shutdown().await;
         }
     }
-}
-
-/// Counts the lines of a file sink, for the demo's own check.
-pub fn count_lines(path: &std::path::Path) -> anyhow::Result<u64> {
-    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(text.iter().filter(|b| **b == b'\n').count() as u64)
 }
