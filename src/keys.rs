@@ -17,6 +17,16 @@ pub fn run_counter(tenant: &str, stream: &str) -> String {
     format!("{PREFIX}/{tenant}/stream/{stream}/runs")
 }
 
+/// Which run may deliver for a stream (see `sync::lease`).
+pub fn lease(tenant: &str, stream: &str) -> String {
+    format!("{PREFIX}/{tenant}/stream/{stream}/lease")
+}
+
+/// The ticket counter the lease draws from (`increment`).
+pub fn lease_tickets(tenant: &str, stream: &str) -> String {
+    format!("{PREFIX}/{tenant}/stream/{stream}/lease-tickets")
+}
+
 pub fn token(tenant: &str, client_id: &str, audience: &str) -> String {
     format!(
         "{PREFIX}/{tenant}/token/{client_id}/{:016x}",

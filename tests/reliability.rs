@@ -95,6 +95,11 @@ async fn until_caught_up(
             .unwrap_or_else(|e| panic!("run {runs} trapped: {e:#}"));
         match result {
             Ok(report) if report.caught_up => return runs,
+            // A newer run holds the stream and catches up; this scheduler is done.
+            Ok(report) if report.warnings.iter().any(|w| w.code == "superseded") => {
+                errors.1 += 1;
+                return runs;
+            }
             Ok(_) => {}
             Err(e) => errors.add(&e),
         }
@@ -508,6 +513,7 @@ async fn concurrent(name: &str, hosts: usize, sqlite: bool, staggered: bool) -> 
                 for (kind, count) in errs.0 {
                     *errors.0.entry(kind).or_default() += count;
                 }
+                errors.1 += errs.1;
             }
         }
         assert_eq!(
@@ -517,8 +523,10 @@ async fn concurrent(name: &str, hosts: usize, sqlite: bool, staggered: bool) -> 
         );
         let mut r = account(&row.scenario, &sim.log_ids(), &sink.log_ids());
         r.runs = runs;
-        // Loose bound: each extra host can at worst copy everything once more.
-        assert!(r.duplicated <= r.expected * (hosts as u64 - 1), "{r:?}");
+        // The lease: a run that starts while another has a batch in flight can
+        // re-send that one batch, nothing more.
+        let max_batch = if staggered { 500 } else { 100 };
+        assert!(r.duplicated <= runs * max_batch, "{r:?}");
         row.add(&r);
         // The usage evidence the sync aggregates for the audit must match what
         // one host alone computes from the same events.
@@ -771,12 +779,17 @@ async fn scenario_6_retention_gap() {
 // ---------------------------------------------------------------------------
 
 /// State a failed run must not change: everything except the run health, the
-/// run counter and the token cache (which a run legitimately refreshes).
+/// run counter, the stream lease (claimed before the first request) and the
+/// token cache (which a run legitimately refreshes).
 fn durable_state(kv: &dyn KvBackend) -> Vec<(String, Vec<u8>)> {
     kv_snapshot(kv, "")
         .into_iter()
         .filter(|(key, _)| {
-            !(key.ends_with("/health") || key.ends_with("/runs") || key.contains("/token/"))
+            !(key.ends_with("/health")
+                || key.ends_with("/runs")
+                || key.ends_with("/lease")
+                || key.ends_with("/lease-tickets")
+                || key.contains("/token/"))
         })
         .collect()
 }

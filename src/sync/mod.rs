@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod filter;
 pub mod gaps;
 pub mod health;
+pub mod lease;
 pub mod options;
 pub mod run;
 pub mod start;

@@ -15,6 +15,7 @@ use crate::sync::batch::Batch;
 use crate::sync::checkpoint::{CheckpointRecord, CheckpointStore, Commit};
 use crate::sync::gaps::{gap_warning, retention_warning};
 use crate::sync::health::{HealthStore, record_outcome};
+use crate::sync::lease::{Lease, Standing};
 use crate::sync::options::{Start, ValidSync};
 use crate::sync::start::{Resolved, resolve};
 use crate::tenant::Tenant;
@@ -32,6 +33,12 @@ pub fn sync_logs(
     let health_store = HealthStore::new(ports.kv, keys::health(&tenant.key, &opts.stream));
     let mut health = health_store.load()?;
     let budget = Budget::new(ports.clock, opts.max_duration_ms);
+    let lease = Lease::claim(
+        ports.kv,
+        ports.clock,
+        keys::lease(&tenant.key, &opts.stream),
+        &keys::lease_tickets(&tenant.key, &opts.stream),
+    )?;
     let session = Session::new(ports, &tenant, budget, opts.attempts, opts.timeout_ms);
     let mut run = Run {
         api: Api::new(session),
@@ -43,6 +50,8 @@ pub fn sync_logs(
         },
         batch: Batch::default(),
         cursor: None,
+        lease,
+        superseded: false,
     };
     let secrets = secrets_of(&tenant, &opts);
     let outcome = run.execute().map_err(|e| e.redact(&secrets));
@@ -105,6 +114,9 @@ struct Run<'a> {
     batch: Batch,
     /// Greatest log_id seen in this run (or the checkpoint's).
     cursor: Option<String>,
+    lease: Lease<'a>,
+    /// A newer run claimed the stream; this one delivers nothing more.
+    superseded: bool,
 }
 
 impl Run<'_> {
@@ -134,7 +146,7 @@ impl Run<'_> {
         match (fetched, flushed) {
             (_, Err(e)) => Err(e),
             (Ok(caught_up), Ok(())) => {
-                self.report.caught_up = caught_up;
+                self.report.caught_up = caught_up && !self.superseded;
                 Ok(())
             }
             (Err(e), Ok(())) => Err(e),
@@ -166,6 +178,9 @@ impl Run<'_> {
             let Some(from) = self.cursor.clone() else {
                 return Ok(());
             };
+            if self.superseded {
+                return Ok(());
+            }
             let page = page_after(&mut self.api, &from)?;
             self.report.pages += 1;
             if page.events.is_empty() {
@@ -253,6 +268,9 @@ impl Run<'_> {
     }
 
     fn accept(&mut self, event: crate::event::LogEvent) -> Result<(), Failure> {
+        if self.superseded {
+            return Ok(());
+        }
         if self
             .batch
             .is_full_for(&self.opts.sink, event.raw.get().len())
@@ -276,6 +294,19 @@ impl Run<'_> {
             return Ok(());
         }
         let mut batch = std::mem::take(&mut self.batch);
+        if let Standing::Superseded { ticket, claimed_at } = self.lease.check()? {
+            // The newer run reads the checkpoint itself and delivers this batch.
+            self.superseded = true;
+            self.report.warnings.push(Warning::new(
+                "superseded",
+                format!(
+                    "a newer run (ticket {ticket}, started {claimed_at}) took over this stream; this run (ticket {}) stopped without delivering its last {} events",
+                    self.lease.ticket(),
+                    batch.events
+                ),
+            ));
+            return Ok(());
+        }
         if batch.events > 0 {
             deliver(
                 &mut self.api.session,

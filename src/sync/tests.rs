@@ -569,3 +569,50 @@ fn an_unreadable_token_cache_costs_a_token_request_not_the_run() {
     assert_eq!(r.delivered, 5);
     assert_eq!(w.http.count("/oauth/token"), 2);
 }
+
+#[test]
+fn a_newer_run_takes_over_and_the_older_stops_before_its_next_delivery() {
+    use crate::keys;
+    use crate::sync::lease::Lease;
+    use std::cell::Cell;
+
+    let t = FakeTenant::new(1000);
+    let kv = MemKv::default();
+    let clock = FakeClock::new(BASE_MS + 3_600_000);
+    let posts = Cell::new(0);
+    let http = FakeHttp::new(|r| {
+        if r.path_and_query.starts_with("/sink") {
+            posts.set(posts.get() + 1);
+            if posts.get() == 2 {
+                // A second scheduler starts while this batch is in flight.
+                Lease::claim(
+                    &kv,
+                    &clock,
+                    keys::lease("acme.auth0.com", "default"),
+                    &keys::lease_tickets("acme.auth0.com", "default"),
+                )
+                .unwrap();
+            }
+        }
+        t.handle(r)
+    });
+    let ports = Ports {
+        http: &http,
+        kv: &kv,
+        clock: &clock,
+    };
+    let r = sync_logs(ports, &tenant(), &options()).unwrap();
+    assert!(!r.caught_up, "a superseded run has not caught up");
+    assert!(r.warnings.iter().any(|w| w.code == "superseded"), "{r:?}");
+    // The batch in flight was acknowledged, so it is committed; no third POST.
+    assert_eq!((r.delivered, posts.get()), (300, 2));
+    assert_eq!(
+        r.checkpoint.map(|c| c.log_id),
+        t.all_ids().get(299).cloned()
+    );
+    // The next run (the newer scheduler's, in life) continues without a gap.
+    let r2 = sync_logs(ports, &tenant(), &options()).unwrap();
+    assert!(r2.caught_up && r2.warnings.is_empty(), "{r2:?}");
+    assert_eq!(r2.delivered, 700);
+    assert_exact(&t);
+}

@@ -119,7 +119,8 @@ pub fn error_kind(e: &JobError) -> String {
 
 /// Counts typed errors by variant, for the outcome column.
 #[derive(Default, Debug)]
-pub struct ErrorTally(pub BTreeMap<String, u64>);
+/// Typed errors by kind, and runs that stopped because a newer run took over.
+pub struct ErrorTally(pub BTreeMap<String, u64>, pub u64);
 
 impl ErrorTally {
     pub fn add(&mut self, e: &JobError) {
@@ -131,11 +132,15 @@ impl ErrorTally {
     }
 
     pub fn describe(&self) -> String {
+        let superseded = match self.1 {
+            0 => String::new(),
+            n => format!("; {n} runs superseded by a newer run"),
+        };
         if self.0.is_empty() {
-            return "no errors".into();
+            return format!("no errors{superseded}");
         }
         let parts: Vec<String> = self.0.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        format!("typed errors: {}", parts.join(", "))
+        format!("typed errors: {}{superseded}", parts.join(", "))
     }
 }
 
