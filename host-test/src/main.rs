@@ -1,5 +1,6 @@
 //! `auth0-audit`: runs the auth0-audit WebAssembly component on wasmtime.
 
+use auth0_audit_host::commands::config::UsageError;
 use auth0_audit_host::commands::{audit, demo, status, sync};
 use clap::{Parser, Subcommand};
 
@@ -42,7 +43,11 @@ async fn main() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            auth0_audit_host::commands::exit::HOST
+            if e.downcast_ref::<UsageError>().is_some() {
+                auth0_audit_host::commands::exit::CONFIG
+            } else {
+                auth0_audit_host::commands::exit::HOST
+            }
         }
     };
     std::process::exit(code);

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use clap::{ArgGroup, Args};
 
-use crate::commands::config::{FileConfig, TenantArgs, load_file, parse_duration};
+use crate::commands::config::{FileConfig, TenantArgs, load_file, parse_duration, usage};
 use crate::commands::{audit_html, audit_table, exit, output};
 use crate::runtime::{
     AuditOptions, JobError, OrgAuditReport, Runtime, RuntimeOptions, TenantAuditOptions,
@@ -88,8 +88,8 @@ impl AuditArgs {
     /// `--org` or `--all`, exactly one (clap checks it too; this guards other callers).
     fn check_target(&self) -> anyhow::Result<()> {
         match (&self.org, self.all) {
-            (Some(_), true) => bail!("give either --org ID or --all, not both"),
-            (None, false) => bail!("give --org ID or --all"),
+            (Some(_), true) => Err(usage("--org", "give either --org ID or --all, not both")),
+            (None, false) => Err(usage("--org", "give --org ID or --all")),
             _ => Ok(()),
         }
     }

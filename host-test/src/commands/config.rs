@@ -5,11 +5,36 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::Args;
 use serde::Deserialize;
 
 use crate::runtime::{ClientCredentials, Credentials, SinkFormat, StartAt, TenantConfig};
+
+/// A setting the host itself refused (a flag, a variable or the TOML file):
+/// exits with the `config` code, like the component's own config errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError {
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A [`UsageError`] as an `anyhow::Error`.
+pub fn usage(field: impl Into<String>, message: impl Into<String>) -> anyhow::Error {
+    UsageError {
+        field: field.into(),
+        message: message.into(),
+    }
+    .into()
+}
 
 /// How to reach and authenticate against the tenant, and where state lives.
 #[derive(Args, Debug, Clone, Default)]
@@ -95,15 +120,37 @@ pub fn load_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
         return Ok(FileConfig::default());
     };
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading config file {}", path.display()))?;
-    toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))
+        .map_err(|e| usage("--config", format!("cannot read {}: {e}", path.display())))?;
+    parse_file(&text).map_err(|e| match e.downcast::<UsageError>() {
+        Ok(u) => usage(
+            u.field,
+            format!("{} (in config file {})", u.message, path.display()),
+        ),
+        Err(other) => other,
+    })
+}
+
+/// Parses the TOML text; an error names the key path (e.g. `sync.retention_days`).
+pub fn parse_file(text: &str) -> anyhow::Result<FileConfig> {
+    let de = toml::Deserializer::parse(text)
+        .map_err(|e| usage("config file", e.message().to_string()))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = match e.path().to_string() {
+            p if p == "." || p.is_empty() => "config file".to_string(),
+            p => p,
+        };
+        usage(field, e.inner().message().to_string())
+    })
 }
 
 /// Parses `30s`, `5m`, `1h30m`.
 pub fn parse_duration(field: &str, text: &str) -> anyhow::Result<Duration> {
-    humantime::parse_duration(text.trim())
-        .with_context(|| format!("{field}: {text:?} is not a duration such as 30s, 5m or 1h"))
+    humantime::parse_duration(text.trim()).map_err(|_| {
+        usage(
+            field,
+            format!("{text:?} is not a duration such as 30s, 5m or 1h"),
+        )
+    })
 }
 
 pub fn parse_start(text: &str) -> StartAt {
@@ -120,9 +167,14 @@ pub fn parse_format(text: &str) -> anyhow::Result<SinkFormat> {
         "log-streams" => SinkFormat::LogStreams,
         "splunk-hec" => SinkFormat::SplunkHec,
         "elastic-bulk" => SinkFormat::ElasticBulk,
-        other => bail!(
-            "sink format {other:?} is unknown; use ndjson, log-streams, splunk-hec or elastic-bulk"
-        ),
+        other => {
+            return Err(usage(
+                "--sink-format",
+                format!(
+                    "{other:?} is unknown; use ndjson, log-streams, splunk-hec or elastic-bulk"
+                ),
+            ));
+        }
     })
 }
 
@@ -130,7 +182,7 @@ pub fn parse_format(text: &str) -> anyhow::Result<SinkFormat> {
 pub fn parse_header(text: &str) -> anyhow::Result<(String, String)> {
     let (name, value) = text
         .split_once(':')
-        .with_context(|| "--sink-header must look like 'Name: value'".to_string())?;
+        .ok_or_else(|| usage("--sink-header", "must look like 'Name: value'"))?;
     Ok((name.trim().to_string(), value.trim().to_string()))
 }
 
@@ -139,8 +191,12 @@ impl TenantArgs {
     pub fn tenant(&self, file: &FileConfig) -> anyhow::Result<TenantConfig> {
         let pick =
             |flag: &Option<String>, file: &Option<String>| flag.clone().or_else(|| file.clone());
-        let domain = pick(&self.domain, &file.tenant.domain)
-            .with_context(|| "no tenant domain: pass --domain or set AUTH0_DOMAIN".to_string())?;
+        let domain = pick(&self.domain, &file.tenant.domain).ok_or_else(|| {
+            usage(
+                "--domain",
+                "no tenant domain: pass --domain or set AUTH0_DOMAIN",
+            )
+        })?;
         let token = pick(&self.token, &file.tenant.token);
         let client_id = pick(&self.client_id, &file.tenant.client_id);
         let client_secret = pick(&self.client_secret, &file.tenant.client_secret);
@@ -153,18 +209,28 @@ impl TenantArgs {
                 })
             }
             (Some(_), _, _) => {
-                bail!("give either --token or --client-id with --client-secret, not both")
+                return Err(usage(
+                    "--token",
+                    "give either --token or --client-id with --client-secret, not both",
+                ));
             }
             (None, Some(_), None) => {
-                bail!("--client-id needs --client-secret (or AUTH0_CLIENT_SECRET)")
+                return Err(usage(
+                    "--client-secret",
+                    "--client-id needs --client-secret (or AUTH0_CLIENT_SECRET)",
+                ));
             }
             (None, None, Some(_)) => {
-                bail!("--client-secret needs --client-id (or AUTH0_CLIENT_ID)")
+                return Err(usage(
+                    "--client-id",
+                    "--client-secret needs --client-id (or AUTH0_CLIENT_ID)",
+                ));
             }
             (None, None, None) => {
-                bail!(
-                    "no credentials: pass --client-id and --client-secret (or AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET), or --token"
-                )
+                return Err(usage(
+                    "--client-id",
+                    "no credentials: pass --client-id and --client-secret (or AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET), or --token",
+                ));
             }
         };
         Ok(TenantConfig {
@@ -221,16 +287,47 @@ mod tests {
         assert!(parse_format("csv").is_err());
     }
 
+    fn field_of(text: &str) -> String {
+        match parse_file(text) {
+            Ok(_) => "accepted".into(),
+            Err(e) => e
+                .downcast::<UsageError>()
+                .map(|u| u.field)
+                .unwrap_or_else(|e| format!("not a usage error: {e}")),
+        }
+    }
+
     #[test]
-    fn unknown_or_mistyped_config_keys_are_errors() {
-        assert!(toml::from_str::<FileConfig>("[tenant]\ndomian = \"x\"").is_err());
-        let e = toml::from_str::<FileConfig>("[sync]\nretention_days = \"five\"");
-        assert!(e.is_err());
-        assert!(
-            toml::from_str::<FileConfig>(
-                "[tenant]\ndomain = \"a.auth0.com\"\n[sink]\nurl = \"stdout\""
-            )
-            .is_ok()
+    fn unknown_or_mistyped_config_keys_are_errors_naming_the_key() {
+        for (text, field) in [
+            ("[tenant]\ndomian = \"x\"", "tenant.domian"),
+            ("[tenant]\ndomain = 42", "tenant.domain"),
+            ("[tenant]\ndomain = [\"a\"]", "tenant.domain"),
+            ("[tenant]\nclient_secret = true", "tenant.client_secret"),
+            ("[sync]\nretention_days = \"five\"", "sync.retention_days"),
+            ("[sync]\nretention_days = -1", "sync.retention_days"),
+            ("[sync]\nretention_days = 1e3", "sync.retention_days"),
+            ("[sync]\ninclude_types = \"s\"", "sync.include_types"),
+            ("[sync]\ninclude_types = [1, 2]", "sync.include_types[0]"),
+            (
+                "[sink]\nmax_batch_events = 99999999999",
+                "sink.max_batch_events",
+            ),
+            ("[sink]\nheaders = \"Authorization: x\"", "sink.headers"),
+            (
+                "[sink]\nheaders = { Authorization = 1 }",
+                "sink.headers.Authorization",
+            ),
+            ("tenant = \"acme\"", "tenant"),
+            ("state = 1", "state"),
+            ("surprise = 1", "surprise"),
+            ("[tenant\ndomain = \"x\"", "config file"),
+        ] {
+            assert_eq!(field_of(text), field, "{text}");
+        }
+        assert_eq!(
+            field_of("[tenant]\ndomain = \"a.auth0.com\"\n[sink]\nurl = \"stdout\""),
+            "accepted"
         );
     }
 

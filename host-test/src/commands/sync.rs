@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Args;
 
 use crate::commands::config::{
     FileConfig, TenantArgs, load_file, parse_duration, parse_format, parse_header, parse_start,
+    usage,
 };
 use crate::commands::exit;
 use crate::commands::output;
@@ -83,7 +83,12 @@ impl SyncJob {
             .sink
             .clone()
             .or_else(|| file.sink.url.clone())
-            .context("no sink: pass --sink https://..., --sink file:PATH or --sink stdout")?;
+            .ok_or_else(|| {
+                usage(
+                    "--sink",
+                    "no sink: pass --sink https://..., --sink file:PATH or --sink stdout",
+                )
+            })?;
         let sink = SinkTarget::open(&sink_spec).await?;
         let format = match args
             .sink_format
