@@ -109,6 +109,15 @@ pub fn date_ms(date: &str) -> Option<i64> {
 impl LogEvent {
     /// `index` is the position in the page, for the error message.
     pub fn parse(raw: Box<RawValue>, index: usize) -> Result<LogEvent, Error> {
+        // Every sink writes one event per line. A line break inside JSON text
+        // can only be whitespace between tokens (strings escape it), so a
+        // pretty-printed event becomes one line without changing its value.
+        let raw = if raw.get().contains(['\n', '\r']) {
+            RawValue::from_string(raw.get().replace(['\n', '\r'], " "))
+                .map_err(|e| Error::upstream(200, format!("log event #{index} of the page: {e}")))?
+        } else {
+            raw
+        };
         let fields: Fields = serde_json::from_str(raw.get()).map_err(|e| {
             Error::upstream(
                 200,
@@ -196,6 +205,15 @@ mod tests {
         assert!(parse_page(br#"{"logs":[]}"#).is_err());
         assert!(parse_page(br#"[1,2]"#).is_err());
         assert!(parse_page(b"[{\"log_id\":\"1\"").is_err());
+    }
+
+    #[test]
+    fn a_pretty_printed_event_is_kept_on_one_line() {
+        // Found by fuzz/ (log_page): the sinks framed such an event as two lines.
+        let page = parse_page(b"[{\"log_id\":\"1\",\r\n  \"type\":\"s\"}\n]").unwrap_or_default();
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0].raw.get(), r#"{"log_id":"1",    "type":"s"}"#);
+        assert_eq!(page[0].kind.as_deref(), Some("s"));
     }
 
     #[test]
