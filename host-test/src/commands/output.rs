@@ -150,6 +150,26 @@ pub fn json<T: serde::Serialize>(value: &T) -> String {
     .unwrap_or_else(|e| format!("{{\"error\":\"encoding JSON: {e}\"}}"))
 }
 
+/// The report as JSON plus what the host measured (`host.guest_memory_peak_bytes`,
+/// `host.call_ms`): the component cannot see its own memory from outside.
+pub fn json_with_stats<T: serde::Serialize>(value: &T, stats: &RunStats) -> String {
+    let host = serde_json::json!({
+        "guest_memory_peak_bytes": stats.peak_memory_bytes,
+        "call_ms": stats.duration.as_millis() as u64,
+    });
+    match serde_json::to_value(value) {
+        Ok(mut v) => {
+            wit_names(&mut v, false);
+            if let Some(map) = v.as_object_mut() {
+                map.insert("host".into(), host);
+            }
+            serde_json::to_string_pretty(&v)
+        }
+        Err(e) => Err(e),
+    }
+    .unwrap_or_else(|e| format!("{{\"error\":\"encoding JSON: {e}\"}}"))
+}
+
 /// Fields whose value is a WIT enum.
 const ENUM_FIELDS: [&str; 6] = [
     "severity",

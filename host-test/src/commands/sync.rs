@@ -206,7 +206,7 @@ impl SyncJob {
         match outcome {
             Ok((Ok(report), stats)) => {
                 if self.json {
-                    println!("{}", output::json(report));
+                    println!("{}", output::json_with_stats(report, stats));
                 } else {
                     print!(
                         "{}",
