@@ -42,7 +42,7 @@ use auth0_audit_host::runtime::{
 use auth0_audit_simulator::{FaultConfig, SimConfig, Simulator};
 
 /// Scenarios in this file that are not `#[ignore]`d (the table prints when all ran).
-const SCENARIOS: usize = 11;
+const SCENARIOS: usize = 12;
 
 async fn sim_with(seed: u64, events: u64, faults: FaultConfig) -> Simulator {
     Simulator::start(SimConfig {
@@ -883,6 +883,59 @@ async fn hostile_responses() -> Row {
 #[tokio::test(flavor = "multi_thread")]
 async fn scenario_7_hostile_responses() {
     record(hostile_responses().await, SCENARIOS);
+}
+
+// ---------------------------------------------------------------------------
+// 10. Guest memory (the other part of "resource bounds")
+// ---------------------------------------------------------------------------
+
+/// Guest linear memory must not grow with the backlog: the sync streams pages
+/// into bounded batches. A 2,000-event backlog against 50,000 (1,000,000 in
+/// soak mode), one run each, caught up in one call.
+async fn guest_memory_flat() -> Row {
+    let k = soak_factor();
+    let mut row = Row {
+        scenario: "10 guest memory flat over the backlog".into(),
+        ..Row::default()
+    };
+    let mut peaks = Vec::new();
+    for events in [2_000, 50_000 * k] {
+        let sim = sim_with(31, events, FaultConfig::default()).await;
+        let sink = TestSink::start().await;
+        let rt = runtime(&sim, &sink, memory()).await;
+        let (result, stats) = rt
+            .sync_logs(&tenant(&sim), &sync_opts(&sink.url()))
+            .await
+            .expect("sync trapped");
+        let report = result.expect("sync failed");
+        assert!(report.caught_up);
+        peaks.push((events, stats.peak_memory_bytes));
+        let mut r = account(&row.scenario, &sim.log_ids(), &sink.log_ids());
+        r.runs = 1;
+        row.add(&r);
+    }
+    let mib = |b: usize| b as f64 / 1_048_576.0;
+    let (small, large) = (peaks[0].1, peaks[1].1);
+    assert!(
+        large <= small + 1_048_576,
+        "guest memory grew with the backlog: {peaks:?}"
+    );
+    assert!(large <= 16 * 1_048_576, "guest peak {large} bytes");
+    row.outcome = format!(
+        "guest linear memory peak {:.1} MiB at {} events, {:.1} MiB at {} events",
+        mib(small),
+        peaks[0].0,
+        mib(large),
+        peaks[1].0
+    );
+    assert_eq!(row.lost, 0, "{row:?}");
+    assert_eq!(row.duplicated, 0, "{row:?}");
+    row
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scenario_10_guest_memory_stays_flat() {
+    record(guest_memory_flat().await, SCENARIOS);
 }
 
 // ---------------------------------------------------------------------------
