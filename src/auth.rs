@@ -115,7 +115,8 @@ fn read_cache(s: &Session, key: &str) -> Result<Option<Secret>, Failure> {
     let Ok(cached) = serde_json::from_slice::<CachedToken>(&bytes) else {
         return Ok(None);
     };
-    let fresh = cached.expires_at_ms - EXPIRY_MARGIN_MS > s.ports.clock.now_unix_ms();
+    // Saturating: a corrupt expiry near i64::MIN must read as expired, not overflow.
+    let fresh = cached.expires_at_ms.saturating_sub(EXPIRY_MARGIN_MS) > s.ports.clock.now_unix_ms();
     Ok((fresh && !cached.access_token.is_empty()).then(|| Secret::new(cached.access_token)))
 }
 
@@ -221,5 +222,44 @@ fn exchange(
                 .into());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budget::Budget;
+    use crate::model::{Credentials, TenantConfig};
+    use crate::ports::{Ports, TransportError};
+    use crate::tenant::Tenant;
+    use crate::testing::{FakeClock, FakeHttp, MemKv};
+
+    #[test]
+    fn a_cache_entry_with_an_absurd_expiry_is_expired_not_an_overflow() {
+        // Found by fuzz/ (token_cache): `expires_at_ms - margin` overflowed.
+        let tenant = Tenant::validate(&TenantConfig {
+            domain: "acme.auth0.com".into(),
+            credentials: Credentials::ClientCredentials {
+                client_id: "cid".into(),
+                client_secret: Secret::new("secret"),
+            },
+            audience: None,
+            bucket: String::new(),
+            cache_token: None,
+        })
+        .unwrap();
+        let kv = MemKv::default();
+        let key = keys::token(&tenant.key, "cid", &tenant.audience);
+        let entry = br#"{"access_token":"old","expires_at_ms":-9223372036854775808}"#;
+        kv.map.borrow_mut().insert(key.clone(), entry.to_vec());
+        let http = FakeHttp::new(|_| Err(TransportError::Denied("no network".into())));
+        let clock = FakeClock::new(1_700_000_000_000);
+        let ports = Ports {
+            http: &http,
+            kv: &kv,
+            clock: &clock,
+        };
+        let s = Session::new(ports, &tenant, Budget::new(&clock, None), 1, 1_000);
+        assert_eq!(read_cache(&s, &key).ok().flatten(), None);
     }
 }
