@@ -38,6 +38,9 @@ pub struct SimConfig {
     pub scopes: Vec<String>,
     /// Number of organizations in the directory.
     pub organizations: usize,
+    /// Extra machine-to-machine applications appended to the seeded ones (for
+    /// audits of large tenants: grants added with `add_grant` can name them).
+    pub extra_clients: usize,
     /// Port to bind on 127.0.0.1; 0 picks a free one.
     pub port: u16,
     /// The credentials the token endpoint accepts.
@@ -76,6 +79,7 @@ impl Default for SimConfig {
             token_ttl_secs: 86_400,
             scopes: DEFAULT_SCOPES.iter().map(|s| (*s).to_string()).collect(),
             organizations: 12,
+            extra_clients: 0,
             port: 0,
             client_id: default_client_id(seed),
             client_secret: default_client_secret(seed),
@@ -247,6 +251,9 @@ pub struct SimulateArgs {
     /// Number of organizations.
     #[arg(long, default_value_t = 12)]
     pub organizations: usize,
+    /// Extra machine-to-machine applications beyond the seeded ones.
+    #[arg(long, default_value_t = 0)]
+    pub extra_clients: usize,
     /// Accepted client id (default `sim-client-<seed>`).
     #[arg(long)]
     pub client_id: Option<String>,
@@ -316,6 +323,7 @@ impl SimulateArgs {
             token_ttl_secs: self.token_ttl,
             scopes: DEFAULT_SCOPES.iter().map(|s| (*s).to_string()).collect(),
             organizations: self.organizations,
+            extra_clients: self.extra_clients,
             port: self.port,
             client_id: self
                 .client_id

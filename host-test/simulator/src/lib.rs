@@ -99,6 +99,8 @@ impl Simulator {
         let base_url = format!("http://127.0.0.1:{}", addr.port());
         let dir = tenant::generate(config.seed, config.organizations, &config.client_id);
         let generator = Generator::new(config.seed, config.event_size.bytes(), &dir);
+        // After the generator: extra applications do not change the event stream.
+        let dir = tenant::with_extra_clients(dir, config.seed, config.extra_clients);
         let logs = LogStore::backlog(
             config.events,
             config.backlog_span.num_milliseconds(),

@@ -590,6 +590,26 @@ pub(crate) fn generate(seed: u64, org_count: usize, own_client: &str) -> Directo
     }
 }
 
+/// Appends `n` machine-to-machine applications (`Bench Client 0001`, ...) with
+/// seeded ids after the seeded ones; they have no grants until a test adds some.
+pub(crate) fn with_extra_clients(mut dir: Directory, seed: u64, n: usize) -> Directory {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xC11E_2750);
+    for i in 1..=n {
+        let name = format!("Bench Client {i:04}");
+        dir.clients.push(Client {
+            client_id: alnum(&mut rng, 32),
+            description: format!("{name} (non_interactive)"),
+            name,
+            app_type: "non_interactive".to_string(),
+            is_first_party: true,
+            grant_types: vec!["client_credentials".to_string()],
+            organization_usage: None,
+            tenant: TENANT_NAME.to_string(),
+        });
+    }
+    dir
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -659,6 +679,19 @@ mod tests {
         }
         let recent = s.recent_association.as_ref().unwrap();
         assert!(d.org_grants[&recent.org_id].contains(&recent.grant_id));
+    }
+
+    #[test]
+    fn extra_clients_are_appended() {
+        let d = generate(7, 3, "x");
+        let seeded = d.clients.len();
+        let e = with_extra_clients(d.clone(), 7, 500);
+        assert_eq!(e.clients.len(), seeded + 500);
+        assert_eq!(e.clients[..seeded], d.clients[..]);
+        let mut ids: Vec<&str> = e.clients.iter().map(|c| c.client_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), seeded + 500, "ids are unique");
     }
 
     #[test]
