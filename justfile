@@ -26,3 +26,14 @@ simulate *ARGS:
 # CI, locally.
 ci:
     bash .ci/run
+
+# Benchmarks: installs the peers (Python venv, Node script), builds the release
+# binaries, runs every contender against the same simulated tenant and writes
+# BENCHMARKS.md and bench/plots/*.svg (~25 min on 2 cores, plus the build).
+# Extra flags go to the harness, e.g. `just bench --only drain --events 100000`.
+bench *ARGS:
+    bash bench/peers/install.sh
+    command -v hyperfine >/dev/null || apt-get install -y hyperfine || echo "hyperfine not installed: the harness times whole processes itself"
+    test -x /usr/bin/time || apt-get install -y time || echo "GNU time not installed: no CPU or RSS columns"
+    cargo build --release -p auth0-audit -p auth0-audit-native -p auth0-audit-bench
+    target/release/auth0-audit-bench --require-all {{ARGS}}

@@ -1,0 +1,320 @@
+//! Backlog drains: every contender against identical tenants, without and
+//! with a rate limit; the memory and scaling series reuse the same runner.
+
+use std::time::Duration;
+
+use auth0_audit_simulator::{EventSize, RateLimit, SimConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::contenders::{Contender, RunKnobs, Tools};
+use crate::runner::{RunResult, run_contender};
+
+/// Every tenant of every run is generated from this seed.
+pub const SEED: u64 = 20_251_105;
+
+pub fn tenant_config(events: u64, size: EventSize, rate_limit: Option<RateLimit>) -> SimConfig {
+    SimConfig {
+        events,
+        event_size: size,
+        rate_limit,
+        ..SimConfig::with_seed(SEED)
+    }
+}
+
+/// Runs `c` `repeats` times and keeps the run with the median wall time
+/// (a failed or incomplete run is kept at once: it is the finding).
+pub async fn median_run(
+    tools: &Tools,
+    c: Contender,
+    config: &SimConfig,
+    work: &std::path::Path,
+    knobs: &RunKnobs,
+    repeats: u32,
+    timeout: Duration,
+) -> anyhow::Result<RunResult> {
+    let mut runs = Vec::new();
+    for _ in 0..repeats.max(1) {
+        let r = run_contender(tools, c, config.clone(), work, knobs, timeout).await?;
+        if !r.complete() {
+            return Ok(r);
+        }
+        runs.push(r);
+    }
+    runs.sort_by(|a, b| a.measured.wall_s.total_cmp(&b.measured.wall_s));
+    let mid = runs.len() / 2;
+    Ok(runs.swap_remove(mid))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Drain {
+    pub events: u64,
+    pub event_size: usize,
+    pub repeats: u32,
+    pub runs: Vec<RunResult>,
+    pub skipped: Vec<(Contender, String)>,
+}
+
+impl Drain {
+    pub fn get(&self, c: Contender) -> Option<&RunResult> {
+        self.runs.iter().find(|r| r.contender == c)
+    }
+}
+
+pub async fn backlog(
+    tools: &Tools,
+    contenders: &[Contender],
+    events: u64,
+    work: &std::path::Path,
+    repeats: u32,
+    timeout: Duration,
+) -> anyhow::Result<Drain> {
+    eprintln!(
+        "bench: backlog drain, no rate limit, {} events",
+        crate::report::thousands(events)
+    );
+    let config = tenant_config(events, EventSize::ONE_KB, None);
+    let mut drain = Drain {
+        events,
+        event_size: EventSize::ONE_KB.bytes(),
+        repeats,
+        runs: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for &c in contenders {
+        if let Some(why) = tools.missing(c) {
+            eprintln!("bench:   skipping {}: {why}", c.label());
+            drain.skipped.push((c, why));
+            continue;
+        }
+        // The SDK stops at 1,000 events whatever the backlog: once is enough.
+        let n = if c == Contender::Sdk { 1 } else { repeats };
+        let r = median_run(tools, c, &config, work, &RunKnobs::default(), n, timeout).await?;
+        drain.runs.push(r);
+    }
+    Ok(drain)
+}
+
+/// One rate-limit profile: a token bucket like Auth0's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: String,
+    pub burst: u32,
+    pub per_second: f64,
+    pub events: u64,
+}
+
+impl Profile {
+    /// Pages of 100 a drain must fetch (the final empty page and the start
+    /// look-up are the contender's overhead, not part of the floor).
+    pub fn pages(&self) -> u64 {
+        self.events.div_ceil(100)
+    }
+
+    /// The fastest any client can drain the backlog: the bucket starts full,
+    /// so `burst` pages are free and every other page waits for a token.
+    pub fn ideal_s(&self) -> f64 {
+        self.pages().saturating_sub(u64::from(self.burst)) as f64 / self.per_second
+    }
+
+    /// The simpler yardstick, events / (100 × refill rate).
+    pub fn simple_ideal_s(&self) -> f64 {
+        self.events as f64 / (100.0 * self.per_second)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RateLimited {
+    pub profile: Profile,
+    pub runs: Vec<RunResult>,
+    pub skipped: Vec<(Contender, String)>,
+}
+
+impl RateLimited {
+    pub fn efficiency(&self, r: &RunResult) -> f64 {
+        if r.measured.wall_s > 0.0 {
+            self.profile.ideal_s() / r.measured.wall_s
+        } else {
+            0.0
+        }
+    }
+}
+
+pub fn profiles(smoke: bool) -> Vec<Profile> {
+    if smoke {
+        return vec![Profile {
+            name: "smoke: 3 burst, 20/s".into(),
+            burst: 3,
+            per_second: 20.0,
+            events: 1_500,
+        }];
+    }
+    vec![
+        Profile {
+            name: "Essentials/Professional logs: 10 burst, 100/min".into(),
+            burst: 10,
+            per_second: 100.0 / 60.0,
+            events: 12_000,
+        },
+        Profile {
+            name: "Enterprise global: 50 burst, 16/s".into(),
+            burst: 50,
+            per_second: 16.0,
+            events: 100_000,
+        },
+    ]
+}
+
+pub async fn rate_limited(
+    tools: &Tools,
+    contenders: &[Contender],
+    profile: Profile,
+    work: &std::path::Path,
+    timeout: Duration,
+) -> anyhow::Result<RateLimited> {
+    eprintln!(
+        "bench: backlog drain under a rate limit ({}), {} events, ideal {:.1} s",
+        profile.name,
+        crate::report::thousands(profile.events),
+        profile.ideal_s()
+    );
+    let config = tenant_config(
+        profile.events,
+        EventSize::ONE_KB,
+        Some(RateLimit {
+            burst: profile.burst,
+            per_second: profile.per_second,
+        }),
+    );
+    let mut out = RateLimited {
+        profile,
+        runs: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for &c in contenders {
+        if let Some(why) = tools.missing(c) {
+            out.skipped.push((c, why));
+            continue;
+        }
+        let r = run_contender(
+            tools,
+            c,
+            config.clone(),
+            work,
+            &RunKnobs::default(),
+            timeout,
+        )
+        .await?;
+        out.runs.push(r);
+    }
+    Ok(out)
+}
+
+/// Guest linear-memory peak of `auth0-audit sync` against the backlog size.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MemoryPoint {
+    pub events: u64,
+    pub guest_peak_mib: Option<f64>,
+    pub rss_mib: Option<f64>,
+    pub complete: bool,
+}
+
+pub async fn memory(
+    tools: &Tools,
+    sizes: &[u64],
+    reuse: Option<&RunResult>,
+    work: &std::path::Path,
+    timeout: Duration,
+) -> anyhow::Result<Vec<MemoryPoint>> {
+    let mut points = Vec::new();
+    if tools.missing(Contender::Wasm).is_some() {
+        return Ok(points);
+    }
+    eprintln!("bench: guest memory against backlog size");
+    for &n in sizes {
+        let r = match reuse.filter(|r| r.expected == n) {
+            Some(r) => r.clone(),
+            None => {
+                let config = tenant_config(n, EventSize::ONE_KB, None);
+                run_contender(
+                    tools,
+                    Contender::Wasm,
+                    config,
+                    work,
+                    &RunKnobs::default(),
+                    timeout,
+                )
+                .await?
+            }
+        };
+        points.push(MemoryPoint {
+            events: n,
+            guest_peak_mib: r.guest_peak_mib,
+            rss_mib: r.rss_mib(),
+            complete: r.complete(),
+        });
+    }
+    Ok(points)
+}
+
+/// events/s against event size and against sink batch size.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Scaling {
+    pub events: u64,
+    /// (contender, event size in bytes, run)
+    pub by_size: Vec<(Contender, usize, RunResult)>,
+    pub batch_event_size: usize,
+    /// (contender, batch size in events, run)
+    pub by_batch: Vec<(Contender, u32, RunResult)>,
+}
+
+pub const SIZES: [EventSize; 4] = [
+    EventSize::HALF_KB,
+    EventSize::ONE_KB,
+    EventSize::FOUR_KB,
+    EventSize::EIGHT_KB,
+];
+
+pub const BATCHES: [u32; 7] = [50, 100, 250, 500, 1000, 2500, 5000];
+
+pub async fn scaling(
+    tools: &Tools,
+    events: u64,
+    batches: &[u32],
+    work: &std::path::Path,
+    timeout: Duration,
+) -> anyhow::Result<Scaling> {
+    eprintln!(
+        "bench: scaling with event size and sink batch size, {} events per point",
+        crate::report::thousands(events)
+    );
+    let mut s = Scaling {
+        events,
+        by_size: Vec::new(),
+        batch_event_size: EventSize::ONE_KB.bytes(),
+        by_batch: Vec::new(),
+    };
+    for c in [Contender::Wasm, Contender::Native, Contender::Physical] {
+        if tools.missing(c).is_some() {
+            continue;
+        }
+        for size in SIZES {
+            let config = tenant_config(events, size, None);
+            let r = run_contender(tools, c, config, work, &RunKnobs::default(), timeout).await?;
+            s.by_size.push((c, size.bytes(), r));
+        }
+    }
+    for c in [Contender::Wasm, Contender::Native] {
+        if tools.missing(c).is_some() {
+            continue;
+        }
+        for &b in batches {
+            let config = tenant_config(events, EventSize::ONE_KB, None);
+            let knobs = RunKnobs {
+                batch_events: Some(b),
+            };
+            let r = run_contender(tools, c, config, work, &knobs, timeout).await?;
+            s.by_batch.push((c, b, r));
+        }
+    }
+    Ok(s)
+}
