@@ -88,14 +88,33 @@ pub fn log_id_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 /// The ingest time encoded in a log_id (`900` + `YYYYMMDDhhmmss` + ...), as UNIX ms.
 pub fn log_id_time_ms(id: &str) -> Option<i64> {
     let stamp = id.strip_prefix("900")?.get(..14)?;
-    let t = chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%d%H%M%S").ok()?;
+    if !stamp.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Fixed-width digits: read them directly (chrono's format-string parser
+    // alone is ~40 KB of the component).
+    let num = |r: std::ops::Range<usize>| stamp.get(r)?.parse::<u32>().ok();
+    let t = chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(4..6)?, num(6..8)?)?
+        .and_hms_opt(num(8..10)?, num(10..12)?, num(12..14)?)?;
     Some(t.and_utc().timestamp_millis())
 }
 
 /// Formats UNIX ms as RFC 3339 UTC with milliseconds, like Auth0's `date`.
 pub fn format_ms(ms: i64) -> String {
+    use chrono::{Datelike as _, Timelike as _};
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .map(|d| {
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                d.year(),
+                d.month(),
+                d.day(),
+                d.hour(),
+                d.minute(),
+                d.second(),
+                d.timestamp_subsec_millis()
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -227,5 +246,31 @@ mod tests {
     fn deeply_nested_json_is_an_error_not_a_crash() {
         let deep = format!("[{}{}]", "[".repeat(100_000), "]".repeat(100_000));
         assert!(parse_page(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn dates_format_and_parse_without_format_strings() {
+        for (ms, text) in [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (1_729_796_777_123, "2024-10-24T19:06:17.123Z"),
+            (951_782_400_999, "2000-02-29T00:00:00.999Z"),
+            (253_402_300_799_000, "9999-12-31T23:59:59.000Z"),
+        ] {
+            assert_eq!(format_ms(ms), text);
+            assert_eq!(date_ms(text), Some(ms));
+        }
+        assert_eq!(
+            log_id_time_ms("90020240229235959000000000000000000000000000000000000001"),
+            date_ms("2024-02-29T23:59:59Z")
+        );
+        for bad in [
+            "90020230229000000",
+            "90020241324000000",
+            "9002024+1010000000",
+            "900202410101200",
+            "800202410101200000",
+        ] {
+            assert_eq!(log_id_time_ms(bad), None, "{bad}");
+        }
     }
 }
