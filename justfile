@@ -37,3 +37,8 @@ bench *ARGS:
     test -x /usr/bin/time || apt-get install -y time || echo "GNU time not installed: no CPU or RSS columns"
     cargo build --release -p auth0-audit -p auth0-audit-native -p auth0-audit-bench
     target/release/auth0-audit-bench --require-all {{ARGS}}
+
+# Where the component's bytes go (an unstripped release build, by crate and module).
+size:
+    CARGO_PROFILE_RELEASE_STRIP=false cargo build -p auth0-audit-component --release --target wasm32-wasip2 --target-dir target/size
+    python3 bench/size/wasm_sizes.py target/size/wasm32-wasip2/release/auth0_audit_component.wasm
