@@ -1,5 +1,6 @@
 //! Loopback sink for `--sink file:PATH` and `--sink stdout`: the component only
 //! speaks HTTP, so a local server stores each POST body durably before acking.
+//! A file whose last line was cut by a crash is repaired when it is opened.
 
 use anyhow::Context as _;
 use bytes::Bytes;
@@ -10,7 +11,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::AsyncWriteExt as _;
@@ -22,6 +23,8 @@ use tokio::task::JoinHandle;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CollectorTarget {
     /// Appended to this file (created if missing), `sync_data` before the ack.
+    /// A partial last line left by an interrupted write is cut off first
+    /// ([`repair_torn_tail`]).
     File(PathBuf),
     /// Written to the process's stdout, flushed before the ack.
     Stdout,
@@ -66,6 +69,19 @@ pub struct Collector {
 pub async fn start(target: CollectorTarget) -> anyhow::Result<Collector> {
     let output = match &target {
         CollectorTarget::File(path) => {
+            let repair_path = path.clone();
+            let removed = tokio::task::spawn_blocking(move || repair_torn_tail(&repair_path))
+                .await
+                .context("checking the sink file's last line")?
+                .with_context(|| {
+                    format!("checking the last line of sink file {}", path.display())
+                })?;
+            if removed > 0 {
+                eprintln!(
+                    "auth0-audit: {} ended in a partial line ({removed} bytes of a batch that was never acknowledged, e.g. after a crash); truncated to the last complete line, the batch will be sent again",
+                    path.display()
+                );
+            }
             let file = tokio::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -93,6 +109,52 @@ pub async fn start(target: CollectorTarget) -> anyhow::Result<Collector> {
         stop,
         task: Some(task),
     })
+}
+
+/// Cuts a regular file back to just after its last `\n` and returns how many
+/// bytes it removed (0 if it is missing, empty, not a regular file, or already
+/// ends with a newline).
+///
+/// The collector acknowledges a batch only after the whole body is written and
+/// synced, so bytes after the last newline belong to a write that was
+/// interrupted (a crash, a SIGKILL, a full disk) and never acknowledged: the
+/// component sends that batch again. Appending onto the partial line instead
+/// would fuse it with the next event and corrupt the NDJSON.
+pub fn repair_torn_tail(path: &Path) -> std::io::Result<u64> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() && meta.len() > 0 => {}
+        Ok(_) => return Ok(0),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(err) => return Err(err),
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let len = file.metadata()?.len();
+    // Scan backwards in chunks for the last newline.
+    const CHUNK: u64 = 64 * 1024;
+    let mut buf = vec![0u8; CHUNK as usize];
+    let mut end = len;
+    let mut keep = 0;
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(chunk)?;
+        if let Some(i) = chunk.iter().rposition(|b| *b == b'\n') {
+            keep = start + i as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    if keep == len {
+        return Ok(0);
+    }
+    file.set_len(keep)?;
+    file.sync_all()?;
+    Ok(len - keep)
 }
 
 async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {

@@ -59,3 +59,53 @@ async fn rejects_other_methods() -> anyhow::Result<()> {
     assert_eq!(std::fs::read(&path)?, b"");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partial_last_line_is_cut_before_appending() -> anyhow::Result<()> {
+    // What a SIGKILL in the middle of a batch write leaves: two complete lines
+    // of that unacknowledged batch and the start of a third.
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("sink.ndjson");
+    std::fs::write(&path, "{\"n\":1}\n{\"n\":2}\n{\"n\":3,\"descr")?;
+    let sink = collector::start(CollectorTarget::File(path.clone())).await?;
+    assert_eq!(std::fs::read_to_string(&path)?, "{\"n\":1}\n{\"n\":2}\n");
+    // The component re-sends the batch; it lands on a line boundary.
+    let body = "{\"n\":3,\"description\":\"x\"}\n";
+    let response = send(sink.addr(), "POST", body.as_bytes()).await?;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let text = std::fs::read_to_string(&path)?;
+    assert_eq!(text, format!("{{\"n\":1}}\n{{\"n\":2}}\n{body}"));
+    for line in text.lines() {
+        serde_json::from_str::<serde_json::Value>(line)?;
+    }
+    sink.shutdown().await;
+    Ok(())
+}
+
+#[test]
+fn repair_torn_tail_cuts_only_after_the_last_newline() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("sink");
+    // Missing and empty files are left alone.
+    assert_eq!(collector::repair_torn_tail(&path)?, 0);
+    assert!(!path.exists());
+    std::fs::write(&path, "")?;
+    assert_eq!(collector::repair_torn_tail(&path)?, 0);
+    // A file that ends with a newline is complete.
+    std::fs::write(&path, "a\nb\n")?;
+    assert_eq!(collector::repair_torn_tail(&path)?, 0);
+    assert_eq!(std::fs::read(&path)?, b"a\nb\n");
+    // No newline at all: the whole file is one partial line.
+    std::fs::write(&path, "{\"torn")?;
+    assert_eq!(collector::repair_torn_tail(&path)?, 6);
+    assert_eq!(std::fs::read(&path)?, b"");
+    // A partial line longer than the scan's 64 KiB chunk, after 200 KiB of lines.
+    let complete = "{\"x\":\"yyyyyyyy\"}\n".repeat(12_000);
+    let partial = "z".repeat(150_000);
+    std::fs::write(&path, format!("{complete}{partial}"))?;
+    assert_eq!(collector::repair_torn_tail(&path)?, partial.len() as u64);
+    assert_eq!(std::fs::read_to_string(&path)?, complete);
+    // A directory is not a sink file to repair.
+    assert_eq!(collector::repair_torn_tail(dir.path())?, 0);
+    Ok(())
+}
