@@ -13,17 +13,18 @@
 //! Long (soak) mode: 20× the events and 3× the seeds of every scenario:
 //!
 //! ```text
-//! AUTH0_AUDIT_SOAK=1 cargo test --release -p auth0-audit-e2e --test reliability -- --nocapture --test-threads 1
+//! AUTH0_AUDIT_SOAK=1 cargo test -p auth0-audit-e2e --test reliability -- --nocapture --test-threads 1
 //! ```
 //!
 //! `--nocapture` shows one row per scenario and, once all of them ran, the
 //! whole table. Every fault sequence is seeded. No assertion depends on how fast
 //! the machine is: timeouts that must not fire are 30 s (2 s in scenario 1, for
 //! a loopback acknowledgement), and the faults that must fire are far past them.
-//! Scenario 9 (a call stopped by the host's wall-clock limit, then resumed) is
-//! part of the issue's "resource bounds". Not covered here yet: SIGKILL crash
-//! recovery, fuzzing, the 1,000,000-event memory run, the list of hostile input
-//! values (`sync.rs` has a first set).
+//! Scenarios 9 (a call stopped by the host's wall-clock limit, then resumed) and
+//! 10 (guest memory flat from 2,000 to 50,000 events, 1,000,000 in soak mode)
+//! are the issue's "resource bounds". Elsewhere: SIGKILL crash recovery of the
+//! real binary in `host-test/tests/crash.rs`, the hostile input values in
+//! `tests/hostile.rs`, fuzzing in `fuzz/`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::cell::Cell;
