@@ -133,17 +133,38 @@ pub fn sanitize_server_text(text: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        // JWTs and long opaque strings are redacted: a server may echo a token back.
-        let looks_secret = word.len() >= 32
-            && word.chars().all(|c| {
-                c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '/' | '+')
-            });
-        if looks_secret {
+        out.extend(redact_token_runs(word).chars().take(MAX));
+    }
+    out
+}
+
+/// Replaces every run of 32 or more token characters (JWTs, opaque tokens) by
+/// `[redacted]`, also inside quotes or before a comma: a server may echo a token
+/// back in any punctuation. Control characters are dropped first so that they
+/// cannot split a token into harmless-looking pieces.
+fn redact_token_runs(word: &str) -> String {
+    const MIN_RUN: usize = 32;
+    let is_token_char =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '/' | '+');
+    let mut out = String::with_capacity(word.len());
+    let mut run = String::new();
+    let flush = |out: &mut String, run: &mut String| {
+        if run.len() >= MIN_RUN {
             out.push_str("[redacted]");
         } else {
-            out.extend(word.chars().filter(|c| !c.is_control()).take(MAX));
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in word.chars().filter(|c| !c.is_control()) {
+        if is_token_char(c) {
+            run.push(c);
+        } else {
+            flush(&mut out, &mut run);
+            out.push(c);
         }
     }
+    flush(&mut out, &mut run);
     out
 }
 
@@ -157,5 +178,26 @@ mod tests {
         let s = sanitize_server_text(&format!("bad\ntoken {jwt} here"));
         assert_eq!(s, "bad token [redacted] here");
         assert!(sanitize_server_text(&"x ".repeat(1000)).len() < 320);
+    }
+
+    #[test]
+    fn tokens_in_punctuation_or_split_by_control_characters_are_redacted() {
+        // Found by fuzz/ (redaction): whole-word matching missed these.
+        let jwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2EifQ.sig";
+        let (head, tail) = jwt.split_at(20);
+        for text in [
+            format!("{{\"token\":\"{jwt}\",\"x\":1}}"),
+            format!("bad token: {jwt},"),
+            format!("({jwt})"),
+            format!("{head}\u{1}{tail}"),
+        ] {
+            let s = sanitize_server_text(&text);
+            assert!(!s.contains("eyJhbGciOiJSUzI1NiIsInR5"), "{s}");
+            assert!(s.contains("[redacted]"), "{s}");
+        }
+        assert_eq!(
+            sanitize_server_text("invalid_grant: short-word, other (words)"),
+            "invalid_grant: short-word, other (words)"
+        );
     }
 }
