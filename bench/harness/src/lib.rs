@@ -80,6 +80,8 @@ pub struct Options {
     pub contenders: Vec<Contender>,
     /// Fail when a contender is missing instead of skipping it.
     pub require_all: bool,
+    /// A remark for the top of the report (e.g. what else ran on the machine).
+    pub note: Option<String>,
 }
 
 impl Options {
@@ -104,6 +106,7 @@ impl Options {
             sections: Section::ALL.to_vec(),
             contenders: contenders::ALL.to_vec(),
             require_all: false,
+            note: None,
         }
     }
 
@@ -122,6 +125,7 @@ impl Options {
             sections: Section::ALL.to_vec(),
             contenders: contenders::ALL.to_vec(),
             require_all: false,
+            note: None,
         }
     }
 

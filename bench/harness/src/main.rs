@@ -46,6 +46,9 @@ struct Cli {
     /// Measure nothing: rewrite the report and plots from this results.json.
     #[arg(long, value_name = "FILE")]
     report_from: Option<PathBuf>,
+    /// A remark printed at the top of the report (e.g. other load on the machine).
+    #[arg(long)]
+    note: Option<String>,
 }
 
 #[tokio::main]
@@ -106,6 +109,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?;
     }
     opts.require_all = cli.require_all;
+    opts.note = cli.note.clone();
     let results = match &cli.report_from {
         Some(file) => auth0_audit_bench::report_from(file, &opts)?,
         None => auth0_audit_bench::run(&opts).await?,

@@ -160,8 +160,14 @@ fn draw_lines(
             .configure_mesh()
             .x_desc(x_desc)
             .y_desc(y_desc)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| crate::report::thousands(*y as u64))
+            .x_label_formatter(&|x| crate::report::thousands(x.round() as u64))
+            .y_label_formatter(&|y| {
+                if ymax < 100.0 {
+                    format!("{y:.1}")
+                } else {
+                    crate::report::thousands(*y as u64)
+                }
+            })
             .label_style(("sans-serif", 14))
             .draw()?;
         for (i, (name, pts)) in series.iter().enumerate() {
@@ -187,7 +193,13 @@ fn draw_lines(
             .configure_mesh()
             .x_desc(x_desc)
             .y_desc(y_desc)
-            .y_label_formatter(&|y| crate::report::thousands(*y as u64))
+            .y_label_formatter(&|y| {
+                if ymax < 100.0 {
+                    format!("{y:.1}")
+                } else {
+                    crate::report::thousands(*y as u64)
+                }
+            })
             .label_style(("sans-serif", 14))
             .draw()?;
         for (i, (name, pts)) in series.iter().enumerate() {

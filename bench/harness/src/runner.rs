@@ -35,6 +35,20 @@ pub struct RunResult {
     /// 429s the simulator sent.
     pub status_429: u64,
     pub stopped: Option<String>,
+    /// 1-minute load average of the machine just before the run (other work
+    /// on the same cores shows up here).
+    #[serde(default)]
+    pub load_before: Option<f64>,
+}
+
+/// The 1-minute load average (`/proc/loadavg`).
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 impl RunResult {
@@ -172,6 +186,7 @@ pub async fn run_contender(
         crate::report::thousands(expected.len() as u64)
     );
     let scratch = work.to_path_buf();
+    let load_before = load_average();
     let measured =
         tokio::task::spawn_blocking(move || procs::run(&spec, &scratch, timeout)).await??;
     let (api_requests, token_requests, status_429) = sim_counts(&tenant.sim.stats());
@@ -213,6 +228,7 @@ pub async fn run_contender(
         token_requests,
         status_429,
         stopped,
+        load_before,
     };
     eprintln!(
         "bench:     {:.2} s, {:.0} events/s, {}",
