@@ -66,7 +66,7 @@ impl AuditSizes {
             direct_grants: 150,
             any_org_grants: 20,
             clients: 30,
-            organizations: 40,
+            organizations: 20,
             org_limit: Bucket {
                 burst: 5,
                 per_second: 50.0,

@@ -145,7 +145,7 @@ pub fn profiles(smoke: bool) -> Vec<Profile> {
             name: "smoke: 3 burst, 20/s".into(),
             burst: 3,
             per_second: 20.0,
-            events: 1_500,
+            events: 600,
         }];
     }
     vec![
