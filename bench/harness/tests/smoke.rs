@@ -9,14 +9,40 @@ use std::time::Instant;
 use auth0_audit_bench::contenders::Contender;
 use auth0_audit_bench::{Options, run};
 
-/// `cargo build` of the contender binaries (a no-op when they are fresh).
+/// The target directory the outer cargo uses (binaries land in its `debug/`).
+fn target_dir(root: &std::path::Path) -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// `cargo build` of the contender binaries (a no-op when they are fresh). The
+/// variables cargo set for this test are removed first: inherited, they change
+/// the nested build's fingerprints and rebuild half the tree each time.
 fn build_binaries(root: &std::path::Path) {
+    const KEEP: [&str; 8] = [
+        "CARGO_HOME",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_",
+        "CARGO_NET_",
+        "CARGO_HTTP_",
+        "CARGO_REGISTRIES_",
+        "CARGO_REGISTRY_",
+        "CARGO_TERM_",
+    ];
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root)
-        .args(["build", "-p", "auth0-audit", "-p", "auth0-audit-native"])
-        .status()
-        .expect("running cargo build");
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "-p", "auth0-audit", "-p", "auth0-audit-native"]);
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let set_by_cargo = (key.starts_with("CARGO_") && !KEEP.iter().any(|k| key.starts_with(k)))
+            || matches!(key, "OUT_DIR" | "RUSTC_WRAPPER" | "RUSTC_WORKSPACE_WRAPPER");
+        if set_by_cargo {
+            cmd.env_remove(key);
+        }
+    }
+    let status = cmd.status().expect("running cargo build");
     assert!(status.success(), "building the contender binaries failed");
 }
 
@@ -26,7 +52,8 @@ fn smoke_run_verifies_every_contender_and_writes_the_report() {
     build_binaries(&root);
     let work = root.join(format!("target/bench/smoke-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
-    let opts = Options::smoke(&root, &work);
+    let mut opts = Options::smoke(&root, &work);
+    opts.bin_dir = target_dir(&root).join("debug");
     let started = Instant::now();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
