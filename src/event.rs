@@ -2,7 +2,7 @@
 //! through untouched) plus the few fields the connector reads.
 
 use serde::Deserialize;
-use serde::de::{Deserializer, IgnoredAny};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::error::Error;
@@ -23,35 +23,140 @@ pub struct LogEvent {
 /// Accepts a string, and treats any other JSON type as absent: a wrong type in
 /// a field we only read for statistics must not stop the export.
 fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Any {
-        S(String),
-        Other(IgnoredAny),
-    }
-    Ok(match Option::<Any>::deserialize(d)? {
-        Some(Any::S(s)) => Some(s),
-        _ => None,
-    })
+    d.deserialize_any(Lenient)
 }
 
 /// `scope` is a space-separated string or an array of strings in Auth0 logs.
 fn lenient_scopes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Scope {
-        S(String),
-        L(Vec<serde_json::Value>),
-        Other(IgnoredAny),
+    d.deserialize_any(Scopes)
+}
+
+// Visitors rather than `#[serde(untagged)]` enums: an untagged enum first copies
+// the value into serde's private `Content` buffer and then tries each variant,
+// which made these eight fields cost as much as the rest of the event. Nested
+// values are still walked with `deserialize_any`, as `Content` did, so the same
+// JSON is accepted and rejected (including serde_json's nesting limit).
+
+/// The scalars that are "absent" for every lenient field.
+macro_rules! absent_scalars {
+    ($value:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_i128<E: de::Error>(self, _: i128) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_u128<E: de::Error>(self, _: u128) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_key_seed(Skip)?.is_some() {
+                map.next_value_seed(Skip)?;
+            }
+            Ok($value)
+        }
+    };
+}
+
+/// Walks any JSON value and keeps nothing.
+struct Skip;
+
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(Skip)
     }
-    Ok(match Option::<Scope>::deserialize(d)? {
-        Some(Scope::S(s)) => s.split_whitespace().map(str::to_string).collect(),
-        Some(Scope::L(items)) => items
-            .into_iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    })
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    absent_scalars!(());
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(Skip)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Skip)?.is_some() {}
+        Ok(())
+    }
+}
+
+/// A string, or `None` for any other value.
+struct Lenient;
+
+impl<'de> DeserializeSeed<'de> for Lenient {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+        d.deserialize_any(Lenient)
+    }
+}
+
+impl<'de> Visitor<'de> for Lenient {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    absent_scalars!(None);
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(Lenient)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element_seed(Skip)?.is_some() {}
+        Ok(None)
+    }
+}
+
+/// Scopes from a space-separated string or from the strings of an array.
+struct Scopes;
+
+impl<'de> Visitor<'de> for Scopes {
+    type Value = Vec<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    absent_scalars!(Vec::new());
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.split_whitespace().map(str::to_string).collect())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(Scopes)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut scopes = Vec::new();
+        while let Some(item) = seq.next_element_seed(Lenient)? {
+            scopes.extend(item);
+        }
+        Ok(scopes)
+    }
 }
 
 #[derive(Deserialize)]
@@ -125,13 +230,36 @@ pub fn date_ms(date: &str) -> Option<i64> {
         .map(|d| d.timestamp_millis())
 }
 
+/// Whether `bytes` hold a `\n` or `\r`, eight bytes per step (SWAR: a byte of
+/// `x` is zero iff `(x - 0x01..) & !x & 0x80..` has its top bit; exact as a
+/// yes/no). `str::contains` with a char pattern decoded every character and
+/// was the largest single cost of a page; a plain byte loop is not vectorised
+/// at the release profile's `opt-level = "s"`.
+fn has_line_break(bytes: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const LF: u64 = LO * b'\n' as u64;
+    const CR: u64 = LO * b'\r' as u64;
+    let zero_byte = |x: u64| x.wrapping_sub(LO) & !x;
+    // `as_chunks` yields `[u8; 8]` directly: a `copy_from_slice` into a buffer
+    // stayed an out-of-line call per word in the wasm build.
+    let (words, rest) = bytes.as_chunks::<8>();
+    for word in words {
+        let x = u64::from_le_bytes(*word);
+        if (zero_byte(x ^ LF) | zero_byte(x ^ CR)) & HI != 0 {
+            return true;
+        }
+    }
+    rest.iter().any(|&b| b == b'\n' || b == b'\r')
+}
+
 impl LogEvent {
     /// `index` is the position in the page, for the error message.
     pub fn parse(raw: Box<RawValue>, index: usize) -> Result<LogEvent, Error> {
         // Every sink writes one event per line. A line break inside JSON text
         // can only be whitespace between tokens (strings escape it), so a
         // pretty-printed event becomes one line without changing its value.
-        let raw = if raw.get().contains(['\n', '\r']) {
+        let raw = if has_line_break(raw.get().as_bytes()) {
             RawValue::from_string(raw.get().replace(['\n', '\r'], " "))
                 .map_err(|e| Error::upstream(200, format!("log event #{index} of the page: {e}")))?
         } else {
@@ -240,6 +368,109 @@ mod tests {
         use std::cmp::Ordering;
         assert_eq!(log_id_cmp("9", "10"), Ordering::Less);
         assert_eq!(log_id_cmp(ID, ID), Ordering::Equal);
+    }
+
+    /// The untagged-enum deserializers the visitors replaced, kept as the reference.
+    mod reference {
+        use serde::Deserialize;
+        use serde::de::{Deserializer, IgnoredAny};
+
+        fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+            #[derive(Deserialize)]
+            #[serde(untagged)]
+            enum Any {
+                S(String),
+                Other(IgnoredAny),
+            }
+            Ok(match Option::<Any>::deserialize(d)? {
+                Some(Any::S(s)) => Some(s),
+                _ => None,
+            })
+        }
+
+        fn lenient_scopes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+            #[derive(Deserialize)]
+            #[serde(untagged)]
+            enum Scope {
+                S(String),
+                L(Vec<serde_json::Value>),
+                Other(IgnoredAny),
+            }
+            Ok(match Option::<Scope>::deserialize(d)? {
+                Some(Scope::S(s)) => s.split_whitespace().map(str::to_string).collect(),
+                Some(Scope::L(items)) => items
+                    .into_iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                _ => Vec::new(),
+            })
+        }
+
+        #[derive(Deserialize, Debug, PartialEq)]
+        pub struct Fields {
+            #[serde(default, deserialize_with = "lenient_string")]
+            pub log_id: Option<String>,
+            #[serde(default, deserialize_with = "lenient_string")]
+            pub client_id: Option<String>,
+            #[serde(default, deserialize_with = "lenient_scopes")]
+            pub scope: Vec<String>,
+        }
+    }
+
+    #[test]
+    fn lenient_visitors_accept_and_reject_what_the_untagged_enums_did() {
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let deep_map = |n: usize| format!("{}1{}", r#"{"k":"#.repeat(n), "}".repeat(n));
+        let values = [
+            r#""a b""#.to_string(),
+            r#""esc\"aped \u00e9""#.to_string(),
+            "null".into(),
+            "true".into(),
+            "-12".into(),
+            "18446744073709551615".into(),
+            "1.5e300".into(),
+            "1e400".into(),
+            "[]".into(),
+            r#"["x","y z",1,null,["n"],{"o":"p"}]"#.into(),
+            r#"{"a":[1,{"b":"c"}],"d":null}"#.into(),
+            deep(100),
+            deep(126),
+            deep(127),
+            deep(200),
+            deep_map(127),
+            deep_map(200),
+            format!("[{}]", deep(127)),
+        ];
+        for value in &values {
+            for field in ["log_id", "client_id", "scope"] {
+                let json = format!(r#"{{"{field}":{value},"x":1}}"#);
+                let new = serde_json::from_str::<Fields>(&json)
+                    .map(|f| (f.log_id, f.client_id, f.scope))
+                    .map_err(|_| ());
+                let old = serde_json::from_str::<reference::Fields>(&json)
+                    .map(|f| (f.log_id, f.client_id, f.scope))
+                    .map_err(|_| ());
+                assert_eq!(new, old, "{field}: {value:.60}");
+            }
+        }
+    }
+
+    #[test]
+    fn line_breaks_are_found_in_every_position() {
+        assert!(!has_line_break(b""));
+        assert!(!has_line_break(&[b'a'; 100]));
+        // Neighbours of the two bytes, and bytes whose top bit would confuse SWAR.
+        let near: Vec<u8> = [0x00, 0x09, 0x0b, 0x0c, 0x0e, 0x8a, 0x8d, 0xff, 0x80, 0x7f].repeat(7);
+        assert!(!has_line_break(&near));
+        for len in [1, 31, 32, 33, 64, 100] {
+            for at in 0..len {
+                for b in *b"\n\r" {
+                    let mut bytes = vec![b' '; len];
+                    bytes[at] = b;
+                    assert!(has_line_break(&bytes), "{len} {at}");
+                }
+            }
+        }
     }
 
     #[test]
