@@ -1,6 +1,7 @@
 //! Outgoing HTTP policy: the guest may only reach the origins the operator
 //! allowed (the tenant and the sink), nothing else on the network.
 
+use super::http_client::PooledClient;
 use anyhow::Context as _;
 use http_body_util::BodyExt;
 use std::sync::Arc;
@@ -122,14 +123,16 @@ impl Traffic {
 pub struct HttpPolicy {
     allow: Arc<AllowList>,
     traffic: Arc<Traffic>,
+    client: PooledClient,
 }
 
 impl HttpPolicy {
-    pub fn new(allow: Arc<AllowList>) -> Self {
-        Self {
+    pub fn new(allow: Arc<AllowList>) -> anyhow::Result<Self> {
+        Ok(Self {
             allow,
             traffic: Arc::default(),
-        }
+            client: PooledClient::new()?,
+        })
     }
 
     /// Counters shared by every store this policy is cloned into.
@@ -163,6 +166,7 @@ impl WasiHttpHooks for HttpPolicy {
         if allowed {
             self.traffic.count(&request);
         }
+        let client = self.client.clone();
         Box::new(async move {
             if !allowed {
                 // Name only the host: headers may carry tokens, bodies carry logs.
@@ -173,10 +177,12 @@ impl WasiHttpHooks for HttpPolicy {
                 let _ = request.into_body().collect().await;
                 return Err(Error::HttpRequestDenied);
             }
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            // The pool drives the connection itself; a failed request body
+            // surfaces as the request's own error, so nothing is left to await.
+            let response = client.send(request, options).await?;
             Ok((
-                response.map(BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn Future<Output = Result<(), Error>> + Send>,
+                response,
+                Box::new(async { Ok(()) }) as Box<dyn Future<Output = Result<(), Error>> + Send>,
             ))
         })
     }
@@ -249,7 +255,7 @@ mod tests {
     #[tokio::test]
     async fn refuses_disallowed_origin_with_http_request_denied() -> anyhow::Result<()> {
         let allow = Arc::new(AllowList::parse(&["http://127.0.0.1:1"])?);
-        let mut policy = HttpPolicy::new(allow);
+        let mut policy = HttpPolicy::new(allow)?;
         let body = http_body_util::Full::new(bytes::Bytes::from_static(b"secret"))
             .map_err(|never| match never {})
             .boxed_unsync();

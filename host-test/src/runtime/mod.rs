@@ -4,6 +4,7 @@
 mod bindings;
 pub mod engine;
 mod host_state;
+mod http_client;
 pub mod http_policy;
 pub mod keyvalue;
 pub mod limits;
@@ -116,7 +117,7 @@ impl Runtime {
         Ok(Runtime {
             pre,
             state: options.state,
-            policy: HttpPolicy::new(allow),
+            policy: HttpPolicy::new(allow)?,
             memory_limit_bytes: options.memory_limit_bytes,
             wall_clock_limit: options.wall_clock_limit,
             source,

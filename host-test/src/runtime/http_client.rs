@@ -1,0 +1,272 @@
+//! The host's outgoing HTTP client: one connection pool shared by every call,
+//! so a sync reuses its connections to the tenant and the sink instead of a
+//! TCP (and, against real Auth0, TLS) handshake per page, which is what
+//! wasmtime-wasi-http's `default_send_request` does.
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
+
+/// wasmtime-wasi-http's default when the guest sets no timeout.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// Idle connections are closed after this; Auth0's edge closes sooner anyway.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Per origin. A sync holds at most one request to the tenant and one to the sink.
+const POOL_MAX_IDLE_PER_HOST: usize = 4;
+
+/// Cheap to clone: clones share the pool.
+#[derive(Clone)]
+pub struct PooledClient {
+    client: Client<HttpsConnector<HttpConnector>, WasiBody>,
+}
+
+impl PooledClient {
+    pub fn new() -> anyhow::Result<Self> {
+        let mut http = HttpConnector::new();
+        // The TLS layer decides the scheme; plain http stays allowed for loopback sinks.
+        http.enforce_http(false);
+        // Small requests on a kept-alive connection: without this, Nagle and
+        // delayed ACKs add ~40 ms to every page.
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(DEFAULT_TIMEOUT));
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(provider)?
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
+            .build(https);
+        Ok(Self { client })
+    }
+
+    /// Sends one request, honouring the guest's timeouts: connect plus first
+    /// byte bound the wait for the response head, between-bytes each body frame.
+    pub async fn send(
+        &self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+    ) -> Result<http::Response<WasiBody>, Error> {
+        let connect = options
+            .and_then(|o| o.connect_timeout)
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let first_byte = options
+            .and_then(|o| o.first_byte_timeout)
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let between_bytes = options
+            .and_then(|o| o.between_bytes_timeout)
+            .unwrap_or(DEFAULT_TIMEOUT)
+            // tokio panics on a zero interval.
+            .max(Duration::from_nanos(1));
+        let head = tokio::time::timeout(
+            connect.saturating_add(first_byte),
+            self.client.request(request),
+        )
+        .await
+        .map_err(|_| Error::ConnectionReadTimeout)?
+        .map_err(client_error)?;
+        Ok(head.map(|incoming| {
+            use http_body_util::BodyExt as _;
+            TimedBody::new(incoming, between_bytes).boxed_unsync()
+        }))
+    }
+}
+
+/// Maps the pool's error onto wasi-http's, keeping connect failures
+/// distinguishable (refused, DNS, timeout) for the guest's retry decision.
+fn client_error(err: hyper_util::client::legacy::Error) -> Error {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            let copy = std::io::Error::new(io.kind(), io.to_string());
+            return if err.is_connect() {
+                Error::Connect(copy)
+            } else {
+                Error::Tls(copy)
+            };
+        }
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            return hyper_error(hyper);
+        }
+        source = cause.source();
+    }
+    if err.is_connect() {
+        Error::ConnectionRefused
+    } else {
+        Error::InternalError(Some(err.to_string()))
+    }
+}
+
+fn hyper_error(err: &hyper::Error) -> Error {
+    if err.is_timeout() {
+        Error::HttpResponseTimeout
+    } else if err.is_incomplete_message() || err.is_closed() || err.is_canceled() {
+        Error::ConnectionTerminated
+    } else if err.is_parse() || err.is_parse_status() {
+        Error::HttpProtocolError
+    } else if err.is_body_write_aborted() || err.is_user() {
+        Error::InternalError(Some(err.to_string()))
+    } else {
+        Error::HttpProtocolError
+    }
+}
+
+/// A response body that fails when the server pauses longer than the guest allows.
+struct TimedBody {
+    incoming: Incoming,
+    idle: tokio::time::Interval,
+}
+
+impl TimedBody {
+    fn new(incoming: Incoming, between_bytes: Duration) -> Self {
+        let mut idle = tokio::time::interval(between_bytes);
+        idle.reset();
+        Self { incoming, idle }
+    }
+}
+
+impl Body for TimedBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.incoming).poll_frame(cx) {
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(hyper_error(&err)))),
+            Poll::Ready(Some(Ok(frame))) => {
+                this.idle.reset();
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Pending => match this.idle.poll_tick(cx) {
+                Poll::Ready(_) => Poll::Ready(Some(Err(Error::ConnectionReadTimeout))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.incoming.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.incoming.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt as _;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A loopback server that counts accepted connections and answers `ok`.
+    async fn counting_server() -> anyhow::Result<(String, Arc<AtomicUsize>)> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(|_req| async {
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                            http_body_util::Full::new(Bytes::from_static(b"ok")),
+                        ))
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok((format!("http://{addr}"), accepted))
+    }
+
+    fn get(uri: &str) -> anyhow::Result<http::Request<WasiBody>> {
+        let body = http_body_util::Empty::<Bytes>::new()
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        Ok(http::Request::builder().uri(uri).body(body)?)
+    }
+
+    #[tokio::test]
+    async fn reuses_one_connection_for_sequential_requests() -> anyhow::Result<()> {
+        let (base, accepted) = counting_server().await?;
+        let client = PooledClient::new()?;
+        for i in 0..20 {
+            let response = client.send(get(&format!("{base}/page/{i}"))?, None).await?;
+            assert_eq!(response.status(), 200);
+            let body = response.into_body().collect().await?.to_bytes();
+            assert_eq!(&body[..], b"ok");
+        }
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "one kept-alive connection"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn refused_connection_is_a_connect_error() -> anyhow::Result<()> {
+        // Bind then drop: the port is (almost certainly) closed now.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let client = PooledClient::new()?;
+        let result = client
+            .send(get(&format!("http://127.0.0.1:{port}/"))?, None)
+            .await;
+        assert!(
+            matches!(
+                result,
+                Err(Error::Connect(_)) | Err(Error::ConnectionRefused)
+            ),
+            "{result:?}"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn silent_server_hits_the_first_byte_timeout() -> anyhow::Result<()> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        // Accept and hold the connection without ever answering.
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        let client = PooledClient::new()?;
+        let options = RequestOptions {
+            connect_timeout: Some(Duration::from_millis(100)),
+            first_byte_timeout: Some(Duration::from_millis(100)),
+            ..RequestOptions::default()
+        };
+        let result = client
+            .send(get(&format!("http://{addr}/"))?, Some(options))
+            .await;
+        assert!(
+            matches!(result, Err(Error::ConnectionReadTimeout)),
+            "{result:?}"
+        );
+        Ok(())
+    }
+}
