@@ -100,6 +100,28 @@ pub const MAX_RESPONSE_BYTES: u64 = 8 * 1024 * 1024;
 
 pub trait Transport {
     fn send(&self, request: &Request) -> Result<Response, TransportError>;
+
+    /// Sends `request` and returns while it travels, so the caller can work
+    /// meanwhile (the sync asks for the next page before delivering this one).
+    /// A transport that cannot overlap sends it here and now.
+    fn start(&self, request: &Request) -> Box<dyn InFlight> {
+        Box::new(Done(self.send(request)))
+    }
+}
+
+/// A request on its way.
+pub trait InFlight {
+    /// Blocks until the response (or the failure) is in.
+    fn wait(self: Box<Self>) -> Result<Response, TransportError>;
+}
+
+/// An exchange that already finished.
+pub struct Done(pub Result<Response, TransportError>);
+
+impl InFlight for Done {
+    fn wait(self: Box<Self>) -> Result<Response, TransportError> {
+        self.0
+    }
 }
 
 /// A key-value store failure, as text a user can act on.

@@ -164,6 +164,8 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopped: watch::R
             _ = stopped.changed() => return,
         };
         let Ok((stream, _)) = accepted else { continue };
+        // The ack is one small write; never hold it back for Nagle.
+        let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| handle(req, shared.clone()));

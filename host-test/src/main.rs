@@ -29,16 +29,19 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Sync(args) => sync::run(*args).await,
-        Command::Status(args) => status::run(args).await,
-        Command::Audit(args) => audit::run(*args).await,
-        Command::Simulate(args) => auth0_audit_simulator::run_cli(args).await.map(|()| 0),
-        Command::Demo(args) => demo::run(args).await,
-    };
+    let result = runtime(&cli.command).and_then(|rt| {
+        rt.block_on(async move {
+            match cli.command {
+                Command::Sync(args) => sync::run(*args).await,
+                Command::Status(args) => status::run(args).await,
+                Command::Audit(args) => audit::run(*args).await,
+                Command::Simulate(args) => auth0_audit_simulator::run_cli(args).await.map(|()| 0),
+                Command::Demo(args) => demo::run(args).await,
+            }
+        })
+    });
     let code = match result {
         Ok(code) => code,
         Err(e) => {
@@ -51,4 +54,16 @@ async fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// The guest runs one call at a time and waits on I/O between host calls, so
+/// its jobs run on one thread: no cross-thread wake-up per request (measured:
+/// half the CPU of a drain went to futex wake-ups on the multi-thread
+/// runtime). The simulator serves many clients and keeps every core.
+fn runtime(command: &Command) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut builder = match command {
+        Command::Simulate(_) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    Ok(builder.enable_all().build()?)
 }

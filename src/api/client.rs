@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::api::session::{Failure, MAX_THROTTLED, Session};
 use crate::auth::TokenSource;
 use crate::error::{Error, sanitize_server_text};
-use crate::ports::{Method, Request, Response};
+use crate::ports::{InFlight, Method, Request, Response};
 use crate::ratelimit::Pacer;
 
 #[derive(Deserialize, Default)]
@@ -70,27 +70,42 @@ impl<'a> Api<'a> {
         scope: &str,
         parse: impl Fn(&Response) -> Result<T, String>,
     ) -> Result<T, Failure> {
+        let first = self.prefetch(path_and_query);
+        self.get_prefetched(first, scope, parse)
+    }
+
+    /// Paces and sends the first attempt of a GET now; [`Api::get_prefetched`]
+    /// waits for it later and handles whatever went wrong, as `get` would.
+    pub fn prefetch(&mut self, path_and_query: &str) -> Prefetch {
+        let started = self.start_attempt(path_and_query);
+        Prefetch {
+            path_and_query: path_and_query.to_string(),
+            started,
+        }
+    }
+
+    pub fn get_prefetched<T>(
+        &mut self,
+        prefetch: Prefetch,
+        scope: &str,
+        parse: impl Fn(&Response) -> Result<T, String>,
+    ) -> Result<T, Failure> {
+        let Prefetch {
+            path_and_query,
+            started,
+        } = prefetch;
+        let mut first = Some(started);
         let mut attempt: u32 = 0;
         let mut throttled: u32 = 0;
         loop {
-            let s = &mut self.session;
-            s.pace()?;
-            let token = self.tokens.get(&mut self.session)?;
-            let s = &mut self.session;
-            attempt += 1;
-            s.counters.api_requests += 1;
-            let request = Request {
-                method: Method::Get,
-                origin: s.tenant.origin.clone(),
-                path_and_query: path_and_query.to_string(),
-                headers: vec![
-                    ("authorization".into(), format!("Bearer {}", token.expose())),
-                    ("accept".into(), "application/json".into()),
-                ],
-                body: Vec::new(),
-                timeout_ms: s.request_timeout_ms(),
+            let in_flight = match first.take() {
+                Some(started) => started?,
+                None => self.start_attempt(&path_and_query)?,
             };
-            let response = match s.ports.http.send(&request) {
+            attempt += 1;
+            let result = in_flight.wait();
+            let s = &mut self.session;
+            let response = match result {
                 Ok(r) => r,
                 Err(e) if e.is_retryable() && attempt < s.backoff.attempts => {
                     s.backoff_wait(attempt)?;
@@ -137,6 +152,33 @@ impl<'a> Api<'a> {
             }
         }
     }
+
+    /// One attempt: wait for the pacer, get a token, send.
+    fn start_attempt(&mut self, path_and_query: &str) -> Result<Box<dyn InFlight>, Failure> {
+        self.session.pace()?;
+        let token = self.tokens.get(&mut self.session)?;
+        let s = &mut self.session;
+        s.counters.api_requests += 1;
+        let request = Request {
+            method: Method::Get,
+            origin: s.tenant.origin.clone(),
+            path_and_query: path_and_query.to_string(),
+            headers: vec![
+                ("authorization".into(), format!("Bearer {}", token.expose())),
+                ("accept".into(), "application/json".into()),
+            ],
+            body: Vec::new(),
+            timeout_ms: s.request_timeout_ms(),
+        };
+        Ok(s.ports.http.start(&request))
+    }
+}
+
+/// A GET whose first attempt is already on its way (or could not start: the
+/// failure is reported when it is collected, in the order `get` would have).
+pub struct Prefetch {
+    path_and_query: String,
+    started: Result<Box<dyn InFlight>, Failure>,
 }
 
 #[cfg(test)]

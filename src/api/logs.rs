@@ -1,7 +1,7 @@
 //! `GET /api/v2/logs`: checkpoint mode for syncing (no 1,000-result cap) and
 //! a small search-mode query to find where a first sync starts.
 
-use crate::api::client::Api;
+use crate::api::client::{Api, Prefetch};
 use crate::api::link;
 use crate::api::query;
 use crate::api::session::Failure;
@@ -21,8 +21,20 @@ pub struct Page {
 
 /// One page of events with `log_id` greater than `from`.
 pub fn page_after(api: &mut Api, from: &str) -> Result<Page, Failure> {
-    let path = query::build(LOGS_PATH, &[("from", from), ("take", &TAKE.to_string())]);
-    let (events, link_header) = api.get(&path, SCOPE, |r| {
+    let pending = request_page_after(api, from);
+    collect_page(api, pending)
+}
+
+/// Asks for the page after `from` now; [`collect_page`] reads it later.
+pub fn request_page_after(api: &mut Api, from: &str) -> Prefetch {
+    api.prefetch(&query::build(
+        LOGS_PATH,
+        &[("from", from), ("take", &TAKE.to_string())],
+    ))
+}
+
+pub fn collect_page(api: &mut Api, pending: Prefetch) -> Result<Page, Failure> {
+    let (events, link_header) = api.get_prefetched(pending, SCOPE, |r| {
         let events = parse_page(&r.body)?;
         Ok((events, r.header("link").map(str::to_string)))
     })?;

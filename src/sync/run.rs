@@ -2,7 +2,7 @@
 //! Any failure first commits what the sink already acknowledged, then returns.
 
 use crate::api::client::Api;
-use crate::api::logs::page_after;
+use crate::api::logs::{collect_page, page_after, request_page_after};
 use crate::api::session::{Failure, Session};
 use crate::budget::Budget;
 use crate::error::{Error, secret_variants};
@@ -174,6 +174,7 @@ impl Run<'_> {
         }
         let mut gap_checked = stored.and_then(|c| c.log_id.as_ref()).is_none();
         let mut stale_pages = 0;
+        let mut next_page = None;
         loop {
             let Some(from) = self.cursor.clone() else {
                 return Ok(());
@@ -181,10 +182,29 @@ impl Run<'_> {
             if self.superseded {
                 return Ok(());
             }
-            let page = page_after(&mut self.api, &from)?;
+            // The prefetched page is used only if it starts where the cursor is.
+            let page = match next_page.take() {
+                Some((pending_from, pending)) if pending_from == from => {
+                    collect_page(&mut self.api, pending)?
+                }
+                _ => page_after(&mut self.api, &from)?,
+            };
             self.report.pages += 1;
             if page.events.is_empty() {
                 return Ok(());
+            }
+            // Ask for the next page before handling this one, so it travels
+            // while this one is batched and delivered. It starts where the
+            // cursor will be after this page: past its greatest log_id.
+            let next_from = page
+                .events
+                .iter()
+                .map(|e| e.log_id.as_str())
+                .chain(std::iter::once(from.as_str()))
+                .max_by(|a, b| log_id_cmp(a, b));
+            if let Some(next_from) = next_from.map(str::to_string) {
+                let pending = request_page_after(&mut self.api, &next_from);
+                next_page = Some((next_from, pending));
             }
             let mut new_events = 0;
             for event in page.events {

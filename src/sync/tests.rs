@@ -117,6 +117,53 @@ fn full_backlog_then_incremental_without_loss_or_duplicates() {
 }
 
 #[test]
+fn next_page_is_requested_before_this_page_is_delivered_and_never_twice() {
+    let t = FakeTenant::new(300);
+    let w = world(&t);
+    let r = w.sync(&options()).unwrap();
+    assert_exact(&t);
+    let order: Vec<(bool, String)> = w
+        .http
+        .requests
+        .borrow()
+        .iter()
+        .filter(|r| {
+            r.path_and_query.starts_with("/api/v2/logs?from=")
+                || r.path_and_query.starts_with("/sink")
+        })
+        .map(|r| {
+            (
+                r.path_and_query.starts_with("/sink"),
+                r.path_and_query.clone(),
+            )
+        })
+        .collect();
+    let first_post = order.iter().position(|(post, _)| *post).unwrap();
+    // Pages of 100, batches of 150: the batch fills while page 2 is handled,
+    // by which time page 3 must already be on its way.
+    assert_eq!(
+        order[..first_post].len(),
+        3,
+        "three page requests precede the first delivery: {order:?}"
+    );
+    // Prefetching asks for each position once: 3 full pages, 1 empty.
+    let pages: Vec<&String> = order
+        .iter()
+        .filter(|(post, _)| !post)
+        .map(|(_, p)| p)
+        .collect();
+    let mut unique = pages.clone();
+    unique.dedup();
+    assert_eq!(pages.len(), 4, "{pages:?}");
+    assert_eq!(unique.len(), pages.len(), "a page was asked for twice");
+    assert_eq!(
+        r.api_requests as usize,
+        w.http.count("/api/v2/logs") + w.http.count("/oauth/token"),
+        "every request sent is counted once"
+    );
+}
+
+#[test]
 fn output_keeps_unknown_fields_and_formats_log_streams() {
     let t = FakeTenant::new(3);
     let w = world(&t);

@@ -3,12 +3,14 @@
 
 use ::wasi::http::outgoing_handler;
 use ::wasi::http::types::{
-    ErrorCode, Fields, IncomingBody, Method as WasiMethod, OutgoingBody, OutgoingRequest,
-    RequestOptions, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, Method as WasiMethod, OutgoingBody,
+    OutgoingRequest, RequestOptions, Scheme,
 };
 use ::wasi::io::streams::StreamError;
 
-use crate::ports::{MAX_RESPONSE_BYTES, Method, Request, Response, Transport, TransportError};
+use crate::ports::{
+    InFlight, MAX_RESPONSE_BYTES, Method, Request, Response, Transport, TransportError,
+};
 
 pub struct WasiHttp;
 
@@ -31,7 +33,8 @@ fn classify(e: ErrorCode) -> TransportError {
     }
 }
 
-fn send(request: &Request) -> Result<Response, TransportError> {
+/// Sends the head and the whole body; the response is collected by [`receive`].
+fn start(request: &Request) -> Result<FutureIncomingResponse, TransportError> {
     let protocol = |m: &str| TransportError::Protocol(m.to_string());
     let headers = Fields::new();
     for (name, value) in &request.headers {
@@ -76,13 +79,31 @@ fn send(request: &Request) -> Result<Response, TransportError> {
     let future = outgoing_handler::handle(outgoing, Some(options)).map_err(classify)?;
     {
         let stream = body.write().map_err(|_| protocol("request body stream"))?;
-        for chunk in request.body.chunks(4096) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(|_| protocol("writing the request body"))?;
+        // As much per call as the host permits (wasmtime: 1 MiB), not the
+        // 4 KiB of `blocking-write-and-flush`: one host round trip per batch.
+        let failed = |_| protocol("writing the request body");
+        let mut rest = &request.body[..];
+        while !rest.is_empty() {
+            let permitted = stream.check_write().map_err(failed)?;
+            if permitted == 0 {
+                stream.subscribe().block();
+                continue;
+            }
+            let n = usize::try_from(permitted)
+                .unwrap_or(usize::MAX)
+                .min(rest.len());
+            let (now, later) = rest.split_at(n);
+            stream.write(now).map_err(failed)?;
+            rest = later;
         }
+        stream.blocking_flush().map_err(failed)?;
     }
     OutgoingBody::finish(body, None).map_err(classify)?;
+    Ok(future)
+}
+
+fn receive(future: FutureIncomingResponse) -> Result<Response, TransportError> {
+    let protocol = |m: &str| TransportError::Protocol(m.to_string());
     let incoming = loop {
         match future.get() {
             Some(result) => break result,
@@ -138,8 +159,21 @@ fn send(request: &Request) -> Result<Response, TransportError> {
     })
 }
 
+/// The host runs the exchange while the guest works; `wait` collects it.
+struct Pending(Result<FutureIncomingResponse, TransportError>);
+
+impl InFlight for Pending {
+    fn wait(self: Box<Self>) -> Result<Response, TransportError> {
+        receive(self.0?)
+    }
+}
+
 impl Transport for WasiHttp {
     fn send(&self, request: &Request) -> Result<Response, TransportError> {
-        send(request)
+        receive(start(request)?)
+    }
+
+    fn start(&self, request: &Request) -> Box<dyn InFlight> {
+        Box::new(Pending(start(request)))
     }
 }

@@ -1,7 +1,9 @@
 //! The host's outgoing HTTP client: one connection pool shared by every call,
 //! so a sync reuses its connections to the tenant and the sink instead of a
 //! TCP (and, against real Auth0, TLS) handshake per page, which is what
-//! wasmtime-wasi-http's `default_send_request` does.
+//! wasmtime-wasi-http's `default_send_request` does. Requests run on a thread
+//! of their own, so a request the guest started travels while the guest
+//! computes (the guest's own runtime only runs when the guest waits).
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
@@ -23,10 +25,29 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Per origin. A sync holds at most one request to the tenant and one to the sink.
 const POOL_MAX_IDLE_PER_HOST: usize = 4;
 
-/// Cheap to clone: clones share the pool.
+/// Cheap to clone: clones share the pool and the I/O thread.
 #[derive(Clone)]
 pub struct PooledClient {
     client: Client<HttpsConnector<HttpConnector>, WasiBody>,
+    io: Arc<IoThread>,
+}
+
+/// A one-thread runtime that owns the pool's connections.
+struct IoThread(Option<tokio::runtime::Runtime>);
+
+impl IoThread {
+    fn handle(&self) -> Option<&tokio::runtime::Handle> {
+        self.0.as_ref().map(tokio::runtime::Runtime::handle)
+    }
+}
+
+impl Drop for IoThread {
+    fn drop(&mut self) {
+        // Dropping a runtime inside another one's async context panics; this does not wait.
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl PooledClient {
@@ -48,7 +69,15 @@ impl PooledClient {
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
             .build(https);
-        Ok(Self { client })
+        let io = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("auth0-audit-http")
+            .enable_all()
+            .build()?;
+        Ok(Self {
+            client,
+            io: Arc::new(IoThread(Some(io))),
+        })
     }
 
     /// Sends one request, honouring the guest's timeouts: connect plus first
@@ -69,17 +98,36 @@ impl PooledClient {
             .unwrap_or(DEFAULT_TIMEOUT)
             // tokio panics on a zero interval.
             .max(Duration::from_nanos(1));
-        let head = tokio::time::timeout(
-            connect.saturating_add(first_byte),
-            self.client.request(request),
-        )
-        .await
-        .map_err(|_| Error::ConnectionReadTimeout)?
-        .map_err(client_error)?;
-        Ok(head.map(|incoming| {
-            use http_body_util::BodyExt as _;
-            TimedBody::new(incoming, between_bytes).boxed_unsync()
-        }))
+        let client = self.client.clone();
+        let exchange = async move {
+            let head =
+                tokio::time::timeout(connect.saturating_add(first_byte), client.request(request))
+                    .await
+                    .map_err(|_| Error::ConnectionReadTimeout)?
+                    .map_err(client_error)?;
+            Ok::<_, Error>(head.map(|incoming| {
+                use http_body_util::BodyExt as _;
+                TimedBody::new(incoming, between_bytes).boxed_unsync()
+            }))
+        };
+        let io = self
+            .io
+            .handle()
+            .ok_or_else(|| Error::InternalError(Some("the HTTP thread has stopped".into())))?;
+        // Aborted with the guest's request: dropping the join handle alone would not.
+        let mut task = AbortOnDrop(io.spawn(exchange));
+        match (&mut task.0).await {
+            Ok(result) => result,
+            Err(e) => Err(Error::InternalError(Some(format!("HTTP task failed: {e}")))),
+        }
+    }
+}
+
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
