@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use auth0_audit_e2e::scenarios::kv_snapshot;
+use auth0_audit_e2e::scenarios::{durable_state, kv_snapshot};
 use auth0_audit_e2e::{
     TestSink, audit_options, memory, options, runtime, tenant, tenant_audit_options,
 };
@@ -723,9 +723,9 @@ async fn hostile_responses_end_in_typed_errors_without_trap_or_state_change() {
             "{answer:?}: guest memory {}",
             stats.peak_memory_bytes
         );
-        let durable: Vec<String> = kv_snapshot(state.as_ref(), "")
-            .into_keys()
-            .filter(|k| !(k.ends_with("/health") || k.contains("/lease")))
+        let durable: Vec<String> = durable_state(state.as_ref())
+            .into_iter()
+            .map(|(key, _)| key)
             .collect();
         match answer {
             Answer::LinkElsewhere => {

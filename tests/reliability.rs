@@ -32,8 +32,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth0_audit_e2e::scenarios::{
-    ChaosSink, ErrorTally, Row, SinkFaults, account, checkpoint_key, kv_snapshot, record,
-    runtime_with, seeds, soak_factor,
+    ChaosSink, ErrorTally, Row, SinkFaults, account, checkpoint_key, durable_state, kv_snapshot,
+    record, runtime_with, seeds, soak_factor,
 };
 use auth0_audit_e2e::{TestSink, memory, options, runtime, tenant};
 use auth0_audit_host::runtime::{
@@ -778,22 +778,6 @@ async fn scenario_6_retention_gap() {
 // ---------------------------------------------------------------------------
 // 7. Hostile responses
 // ---------------------------------------------------------------------------
-
-/// State a failed run must not change: everything except the run health, the
-/// run counter, the stream lease (claimed before the first request) and the
-/// token cache (which a run legitimately refreshes).
-fn durable_state(kv: &dyn KvBackend) -> Vec<(String, Vec<u8>)> {
-    kv_snapshot(kv, "")
-        .into_iter()
-        .filter(|(key, _)| {
-            !(key.ends_with("/health")
-                || key.ends_with("/runs")
-                || key.ends_with("/lease")
-                || key.ends_with("/lease-tickets")
-                || key.contains("/token/"))
-        })
-        .collect()
-}
 
 async fn hostile_responses() -> Row {
     let k = soak_factor();

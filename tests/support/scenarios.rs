@@ -151,6 +151,22 @@ pub async fn runtime_with(origins: Vec<String>, state: Arc<dyn KvBackend>) -> Ru
     Runtime::new(o).await.expect("runtime")
 }
 
+/// State a failed run must not change: everything except the run health, the
+/// run counter, the stream lease (claimed before the first request) and the
+/// token cache (which a run legitimately refreshes).
+pub fn durable_state(kv: &dyn KvBackend) -> Vec<(String, Vec<u8>)> {
+    kv_snapshot(kv, "")
+        .into_iter()
+        .filter(|(key, _)| {
+            !(key.ends_with("/health")
+                || key.ends_with("/runs")
+                || key.ends_with("/lease")
+                || key.ends_with("/lease-tickets")
+                || key.contains("/token/"))
+        })
+        .collect()
+}
+
 /// Every key and value of one bucket.
 pub fn kv_snapshot(kv: &dyn KvBackend, bucket: &str) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();

@@ -11,17 +11,8 @@ use crate::runner::RunResult;
 use crate::{Options, Results, plots};
 
 /// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// The host CLI's digit grouping, so the report reads like its output.
+pub use auth0_audit_host::commands::output::thousands;
 
 fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or("n/a".into(), |x| format!("{x:.digits$}"))
@@ -807,16 +798,4 @@ fn scaling_section(w: &mut String, s: &crate::drain::Scaling, plot_files: &[Path
         base,
         "throughput against batch size",
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_separates() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(thousands(100), "100");
-    }
 }

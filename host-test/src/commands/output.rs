@@ -230,6 +230,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn thousands_separates() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(100), "100");
+    }
+
+    #[test]
     fn json_uses_the_wit_spelling_of_enums_and_variants() {
         let v = serde_json::json!({
             "findings": [{"severity": "High", "code": "usage-without-grant", "message": "AnyOrganization stays"}],
