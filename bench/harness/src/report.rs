@@ -14,6 +14,15 @@ use crate::{Options, Results, plots};
 /// The host CLI's digit grouping, so the report reads like its output.
 pub use auth0_audit_host::commands::output::thousands;
 
+/// The profile's summary paragraph (it starts "What is left, by samples"), so the
+/// report names the top costs without a second copy of them to keep in step.
+fn top_costs(root: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join("bench/PROFILE.md")).ok()?;
+    let start = text.find("What is left, by samples")?;
+    let paragraph = text[start..].split("\n\n").next()?;
+    Some(paragraph.trim().to_string())
+}
+
 fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or("n/a".into(), |x| format!("{x:.digits$}"))
 }
@@ -399,6 +408,13 @@ pub fn markdown(r: &Results, opts: &Options, plot_files: &[PathBuf]) -> String {
         w,
         "Where the time goes inside the component: [bench/PROFILE.md](bench/PROFILE.md).\n"
     );
+    if let Some(costs) = top_costs(&opts.root) {
+        let _ = writeln!(w, "**Top costs of the drain** (from bench/PROFILE.md):\n");
+        for line in costs.lines() {
+            let _ = writeln!(w, "> {line}");
+        }
+        let _ = writeln!(w);
+    }
     let loads: Vec<f64> = all_runs(r).filter_map(|x| x.load_before).collect();
     if !loads.is_empty() {
         let (lo, hi) = loads
