@@ -96,7 +96,11 @@ fn start(request: &Request) -> Result<FutureIncomingResponse, TransportError> {
             stream.write(now).map_err(failed)?;
             rest = later;
         }
-        stream.blocking_flush().map_err(failed)?;
+        // A request without a body is never flushed: the host may already have
+        // dropped the (empty) body's receiver, and that is not a failure.
+        if !request.body.is_empty() {
+            stream.blocking_flush().map_err(failed)?;
+        }
     }
     OutgoingBody::finish(body, None).map_err(classify)?;
     Ok(future)
