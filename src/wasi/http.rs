@@ -81,6 +81,10 @@ fn start(request: &Request) -> Result<FutureIncomingResponse, TransportError> {
         let stream = body.write().map_err(|_| protocol("request body stream"))?;
         // As much per call as the host permits (wasmtime: 1 MiB), not the
         // 4 KiB of `blocking-write-and-flush`: one host round trip per batch.
+        // No flush afterwards: `write` has handed the bytes to the host, and
+        // once the last byte of the content-length is in, the host may finish
+        // the exchange and close the stream, so a flush could fail on a request
+        // the sink already acknowledged (and the retry would duplicate it).
         let failed = |_| protocol("writing the request body");
         let mut rest = &request.body[..];
         while !rest.is_empty() {
@@ -95,11 +99,6 @@ fn start(request: &Request) -> Result<FutureIncomingResponse, TransportError> {
             let (now, later) = rest.split_at(n);
             stream.write(now).map_err(failed)?;
             rest = later;
-        }
-        // A request without a body is never flushed: the host may already have
-        // dropped the (empty) body's receiver, and that is not a failure.
-        if !request.body.is_empty() {
-            stream.blocking_flush().map_err(failed)?;
         }
     }
     OutgoingBody::finish(body, None).map_err(classify)?;
