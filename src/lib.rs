@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod event_types;
 pub mod keys;
+pub mod memory_store;
 pub mod model;
 pub mod ports;
 pub mod ratelimit;

@@ -2,8 +2,9 @@
 //! when slept on, an in-memory store with fault switches, and a scripted HTTP server.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
+use crate::memory_store::MemoryStore;
 use crate::ports::{Clock, KeyValue, Request, Response, StoreError, Transport, TransportError};
 
 pub struct FakeClock {
@@ -50,12 +51,21 @@ impl Clock for FakeClock {
     }
 }
 
+/// The shared in-memory store with fault switches and a count of writes.
 #[derive(Default)]
 pub struct MemKv {
-    pub map: RefCell<BTreeMap<String, Vec<u8>>>,
+    pub store: MemoryStore,
     pub fail_sets: Cell<bool>,
     pub fail_gets: Cell<bool>,
     pub sets: Cell<u32>,
+}
+
+/// `kv.map` reads as the store's contents.
+impl std::ops::Deref for MemKv {
+    type Target = MemoryStore;
+    fn deref(&self) -> &MemoryStore {
+        &self.store
+    }
 }
 
 impl MemKv {
@@ -75,31 +85,20 @@ impl KeyValue for MemKv {
         if self.fail_gets.get() {
             return Err(StoreError("injected get failure".into()));
         }
-        Ok(self.map.borrow().get(key).cloned())
+        self.store.get(key)
     }
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         if self.fail_sets.get() {
             return Err(StoreError("injected set failure".into()));
         }
         self.sets.set(self.sets.get() + 1);
-        self.map
-            .borrow_mut()
-            .insert(key.to_string(), value.to_vec());
-        Ok(())
+        self.store.set(key, value)
     }
     fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.map.borrow_mut().remove(key);
-        Ok(())
+        self.store.delete(key)
     }
     fn increment(&self, key: &str, delta: u64) -> Result<u64, StoreError> {
-        let mut map = self.map.borrow_mut();
-        let current = map
-            .get(key)
-            .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok())
-            .unwrap_or(0);
-        let next = current + delta;
-        map.insert(key.to_string(), next.to_string().into_bytes());
-        Ok(next)
+        self.store.increment(key, delta)
     }
 }
 

@@ -4,15 +4,13 @@
 //! request, an in-memory store, and a clock that only moves when slept on.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use auth0_audit_component::api::client::Api;
 use auth0_audit_component::api::session::Session;
 use auth0_audit_component::budget::Budget;
 use auth0_audit_component::model::{Credentials, Secret, TenantConfig};
-use auth0_audit_component::ports::{
-    Clock, KeyValue, Ports, Request, Response, StoreError, Transport, TransportError,
-};
+use auth0_audit_component::ports::{Clock, Ports, Request, Response, Transport, TransportError};
 use auth0_audit_component::tenant::Tenant;
 
 /// 2025-11-24T16:00:00Z, the fixtures' "now".
@@ -57,44 +55,8 @@ impl Transport for Script {
     }
 }
 
-#[derive(Default)]
-pub struct MemKv {
-    pub map: RefCell<BTreeMap<String, Vec<u8>>>,
-}
-
-impl MemKv {
-    pub fn with(entries: impl IntoIterator<Item = (String, Vec<u8>)>) -> Self {
-        MemKv {
-            map: RefCell::new(entries.into_iter().collect()),
-        }
-    }
-}
-
-impl KeyValue for MemKv {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.map.borrow().get(key).cloned())
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.map
-            .borrow_mut()
-            .insert(key.to_string(), value.to_vec());
-        Ok(())
-    }
-    fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.map.borrow_mut().remove(key);
-        Ok(())
-    }
-    fn increment(&self, key: &str, delta: u64) -> Result<u64, StoreError> {
-        let mut map = self.map.borrow_mut();
-        let current = map
-            .get(key)
-            .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok())
-            .unwrap_or(0);
-        let next = current.saturating_add(delta);
-        map.insert(key.to_string(), next.to_string().into_bytes());
-        Ok(next)
-    }
-}
+/// The component's own in-memory store, under the name the targets use.
+pub use auth0_audit_component::memory_store::MemoryStore as MemKv;
 
 pub struct FakeClock {
     now_ms: Cell<i64>,

@@ -1,14 +1,12 @@
-//! The three ports of the core, natively: HTTP over a keep-alive `ureq` agent,
-//! an in-memory key-value store, and the std clock.
+//! Two of the core's ports, natively: HTTP over a keep-alive `ureq` agent and
+//! the std clock (the store is the component's own `MemoryStore`).
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::cell::Cell;
 use std::hash::{BuildHasher as _, RandomState};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use auth0_audit_component::ports::{
-    Clock, KeyValue, MAX_RESPONSE_BYTES, Method, Origin, Request, Response, StoreError, Transport,
-    TransportError,
+    Clock, MAX_RESPONSE_BYTES, Method, Origin, Request, Response, Transport, TransportError,
 };
 
 /// One agent (one connection pool) for the whole process. Like wasi:http in the
@@ -129,45 +127,6 @@ impl Transport for UreqTransport {
             headers,
             body,
         })
-    }
-}
-
-/// The state store, in memory: the benchmark measures one process syncing a
-/// backlog, so nothing needs to outlive it (the wasm host runs with `--state memory`).
-#[derive(Default)]
-pub struct MemoryKv {
-    map: RefCell<HashMap<String, Vec<u8>>>,
-}
-
-impl KeyValue for MemoryKv {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.map.borrow().get(key).cloned())
-    }
-
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.map
-            .borrow_mut()
-            .insert(key.to_string(), value.to_vec());
-        Ok(())
-    }
-
-    fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.map.borrow_mut().remove(key);
-        Ok(())
-    }
-
-    fn increment(&self, key: &str, delta: u64) -> Result<u64, StoreError> {
-        let mut map = self.map.borrow_mut();
-        let current = match map.get(key) {
-            None => 0,
-            Some(v) => std::str::from_utf8(v)
-                .ok()
-                .and_then(|s| s.parse::<u64>().ok())
-                .ok_or_else(|| StoreError(format!("increment {key}: not a counter")))?,
-        };
-        let next = current.saturating_add(delta);
-        map.insert(key.to_string(), next.to_string().into_bytes());
-        Ok(next)
     }
 }
 

@@ -13,8 +13,11 @@ use auth0_audit_component::tenant::Tenant;
 use auth0_audit_host::collector::{self, Collector, CollectorTarget};
 use clap::Args;
 
-use crate::ports::{MemoryKv, StdClock, UreqTransport, agent};
+use crate::ports::{StdClock, UreqTransport, agent};
+// The state store, in memory: the benchmark measures one process syncing a
+// backlog, so nothing needs to outlive it (the wasm host runs with `--state memory`).
 use crate::{Env, Outcome};
+use auth0_audit_component::memory_store::MemoryStore;
 
 /// Runs of `sync_logs` allowed before giving up on catching up (each run
 /// normally catches up at once: no time budget is set).
@@ -136,7 +139,7 @@ pub fn run(env: &Env, args: &SyncArgs) -> Result<Outcome, String> {
 
     let started = Instant::now();
     let http = UreqTransport::new(agent(), origin);
-    let kv = MemoryKv::default();
+    let kv = MemoryStore::default();
     let clock = StdClock::default();
     let ports = Ports {
         http: &http,
