@@ -8,27 +8,16 @@
 use std::hint::black_box;
 
 use auth0_audit_component::event::{LogEvent, log_id_cmp, parse_page};
-use auth0_audit_component::model::{SinkConfig, SinkFormat};
-use auth0_audit_component::sink::Sink;
+use auth0_audit_component::model::SinkFormat;
 use auth0_audit_component::sync::batch::Batch;
 use auth0_audit_component::sync::filter::TypeFilter;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
-const PAGE: &[u8] = include_bytes!("fixtures/logs-page-100.json");
+mod common;
+use common::{PAGE, sink};
 
 fn events() -> Vec<LogEvent> {
     parse_page(PAGE).unwrap_or_default()
-}
-
-fn sink(format: SinkFormat) -> Option<Sink> {
-    let config = SinkConfig {
-        url: "http://127.0.0.1:9/".into(),
-        format,
-        headers: Vec::new(),
-        max_batch_bytes: None,
-        max_batch_events: None,
-    };
-    Sink::validate(&config, "sim-tenant.eu.auth0.com").ok()
 }
 
 fn parse(c: &mut Criterion) {

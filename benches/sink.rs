@@ -4,22 +4,11 @@
 use std::hint::black_box;
 
 use auth0_audit_component::event::{LogEvent, parse_page};
-use auth0_audit_component::model::{SinkConfig, SinkFormat};
-use auth0_audit_component::sink::Sink;
+use auth0_audit_component::model::SinkFormat;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-const PAGE: &[u8] = include_bytes!("fixtures/logs-page-100.json");
-
-fn sink(format: SinkFormat) -> Option<Sink> {
-    let config = SinkConfig {
-        url: "http://127.0.0.1:9/".into(),
-        format,
-        headers: Vec::new(),
-        max_batch_bytes: None,
-        max_batch_events: None,
-    };
-    Sink::validate(&config, "sim-tenant.eu.auth0.com").ok()
-}
+mod common;
+use common::{PAGE, sink};
 
 fn formats(c: &mut Criterion) {
     let events: Vec<LogEvent> = parse_page(PAGE).unwrap_or_default();

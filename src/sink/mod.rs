@@ -17,7 +17,7 @@ pub const DEFAULT_MAX_BATCH_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_BATCH_EVENTS: usize = 500;
 
 /// Headers the component sets itself; letting a user override them breaks framing.
-const RESERVED_HEADERS: [&str; 6] = [
+pub const RESERVED_HEADERS: [&str; 6] = [
     "host",
     "content-length",
     "transfer-encoding",

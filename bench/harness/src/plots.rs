@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 type Res = Result<(), Box<dyn std::error::Error>>;
@@ -156,69 +158,58 @@ fn draw_lines(
     if log_x {
         let mut chart =
             builder.build_cartesian_2d((xmin * 0.8..xmax * 1.25).log_scale(), 0f64..ymax)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .x_label_formatter(&|x| crate::report::thousands(x.round() as u64))
-            .y_label_formatter(&|y| {
-                if ymax < 100.0 {
-                    format!("{y:.1}")
-                } else {
-                    crate::report::thousands(*y as u64)
-                }
-            })
-            .label_style(("sans-serif", 14))
-            .draw()?;
-        for (i, (name, pts)) in series.iter().enumerate() {
-            let c = PALETTE[i % PALETTE.len()];
-            chart
-                .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?
-                .label(name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                });
-            chart.draw_series(pts.iter().map(|p| Circle::new(*p, 4, c.filled())))?;
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()?;
+        let x_fmt = |x: &f64| crate::report::thousands(x.round() as u64);
+        draw_series(&mut chart, series, x_desc, y_desc, ymax, Some(&x_fmt))?;
     } else {
         let pad = (xmax - xmin).max(1.0) * 0.06;
         let mut chart = builder.build_cartesian_2d(xmin - pad..xmax + pad, 0f64..ymax)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .y_label_formatter(&|y| {
-                if ymax < 100.0 {
-                    format!("{y:.1}")
-                } else {
-                    crate::report::thousands(*y as u64)
-                }
-            })
-            .label_style(("sans-serif", 14))
-            .draw()?;
-        for (i, (name, pts)) in series.iter().enumerate() {
-            let c = PALETTE[i % PALETTE.len()];
-            chart
-                .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?
-                .label(name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                });
-            chart.draw_series(pts.iter().map(|p| Circle::new(*p, 4, c.filled())))?;
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()?;
+        draw_series(&mut chart, series, x_desc, y_desc, ymax, None)?;
     }
     root.present()?;
+    Ok(())
+}
+
+/// Mesh, lines, points and legend: the same on a linear or a logarithmic x axis.
+fn draw_series<'a, X>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, RangedCoordf64>>,
+    series: &[(String, Vec<(f64, f64)>)],
+    x_desc: &str,
+    y_desc: &str,
+    ymax: f64,
+    x_fmt: Option<&dyn Fn(&f64) -> String>,
+) -> Res
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let y_fmt = |y: &f64| {
+        if ymax < 100.0 {
+            format!("{y:.1}")
+        } else {
+            crate::report::thousands(*y as u64)
+        }
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(x_desc)
+        .y_desc(y_desc)
+        .y_label_formatter(&y_fmt)
+        .label_style(("sans-serif", 14));
+    if let Some(x_fmt) = x_fmt {
+        mesh.x_label_formatter(x_fmt);
+    }
+    mesh.draw()?;
+    for (i, (name, pts)) in series.iter().enumerate() {
+        let c = PALETTE[i % PALETTE.len()];
+        chart
+            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+        chart.draw_series(pts.iter().map(|p| Circle::new(*p, 4, c.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
     Ok(())
 }

@@ -21,6 +21,7 @@ use auth0_audit_component::model::{
     Credentials, Secret, SinkConfig, SinkFormat, StartAt, SyncOptions, TenantConfig,
 };
 use auth0_audit_component::ports::Origin;
+use auth0_audit_component::sink::RESERVED_HEADERS;
 use auth0_audit_component::sync::filter::TypeFilter;
 use auth0_audit_component::sync::options::{Start, ValidSync};
 use auth0_audit_component::tenant::Tenant;
@@ -349,15 +350,6 @@ fn is_normalized_time(t: &str) -> bool {
         && b[23] == b'Z'
 }
 
-const RESERVED: [&str; 6] = [
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "content-type",
-    "expect",
-];
-
 fn is_sync_field(field: &str) -> bool {
     let indexed = |prefix: &str| {
         field
@@ -445,7 +437,7 @@ pub fn sync_options(input: &SyncInput) {
                     && !b"\"(),/:;<=>?@[\\]{}".contains(&b)),
             "{name:?}"
         );
-        assert!(!RESERVED.contains(&name.as_str()), "{name:?}");
+        assert!(!RESERVED_HEADERS.contains(&name.as_str()), "{name:?}");
         let value = value.expose();
         assert!(value.len() <= 8192);
         assert!(!value.chars().any(|c| c.is_control() && c != '\t'));
