@@ -161,11 +161,10 @@ fn hyper_error(err: &hyper::Error) -> Error {
         Error::HttpResponseTimeout
     } else if err.is_incomplete_message() || err.is_closed() || err.is_canceled() {
         Error::ConnectionTerminated
-    } else if err.is_parse() || err.is_parse_status() {
-        Error::HttpProtocolError
     } else if err.is_body_write_aborted() || err.is_user() {
         Error::InternalError(Some(err.to_string()))
     } else {
+        // Parse errors and the rest: the server did not speak HTTP/1 as expected.
         Error::HttpProtocolError
     }
 }
