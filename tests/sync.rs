@@ -45,6 +45,30 @@ async fn full_backlog_then_incremental_exactly_once() {
     assert_exactly_once(&sim, &sink);
 }
 
+/// A batch larger than what the host takes per stream write (wasmtime: 1 MiB)
+/// goes out in several writes; each must arrive once, with no retry.
+#[tokio::test(flavor = "multi_thread")]
+async fn sink_batches_larger_than_one_host_write_are_delivered_once() {
+    let sim = Simulator::start(SimConfig {
+        events: 2_000,
+        event_size: auth0_audit_simulator::EventSize::FOUR_KB,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let sink = TestSink::start().await;
+    let rt = runtime(&sim, &sink, memory()).await;
+    let mut opts = options(&sink.url());
+    opts.sink.max_batch_events = Some(1_000);
+    opts.sink.max_batch_bytes = Some(16 * 1024 * 1024);
+    let (report, _) = rt.sync_logs(&tenant(&sim), &opts).await.unwrap();
+    let report = report.unwrap();
+    assert_eq!(report.delivered, 2_000);
+    assert_eq!(report.sink_requests, 2, "{report:?}");
+    assert_eq!(report.retries, 0, "{report:?}");
+    assert_exactly_once(&sim, &sink);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sink_failing_then_recovering_loses_nothing() {
     let sim = sim(1_500).await;

@@ -85,7 +85,9 @@ fn start(request: &Request) -> Result<FutureIncomingResponse, TransportError> {
         // once the last byte of the content-length is in, the host may finish
         // the exchange and close the stream, so a flush could fail on a request
         // the sink already acknowledged (and the retry would duplicate it).
-        let failed = |_| protocol("writing the request body");
+        let failed = |e: StreamError| {
+            TransportError::Protocol(format!("writing the request body: {}", stream_error(e)))
+        };
         let mut rest = &request.body[..];
         while !rest.is_empty() {
             let permitted = stream.check_write().map_err(failed)?;
@@ -103,6 +105,14 @@ fn start(request: &Request) -> Result<FutureIncomingResponse, TransportError> {
     }
     OutgoingBody::finish(body, None).map_err(classify)?;
     Ok(future)
+}
+
+/// The host's reason, for the error message: `Closed` alone hides which side gave up.
+fn stream_error(e: StreamError) -> String {
+    match e {
+        StreamError::Closed => "the host closed the stream".to_string(),
+        StreamError::LastOperationFailed(e) => e.to_debug_string(),
+    }
 }
 
 fn receive(future: FutureIncomingResponse) -> Result<Response, TransportError> {
