@@ -3,14 +3,14 @@
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 use crate::error::Error;
 
 /// A log event as received, with the fields the connector needs.
 #[derive(Debug)]
 pub struct LogEvent {
-    pub raw: Box<RawValue>,
+    /// The event's JSON text as received, except line breaks made spaces.
+    pub raw: Box<str>,
     pub log_id: String,
     pub date: Option<String>,
     pub kind: Option<String>,
@@ -254,23 +254,25 @@ fn has_line_break(bytes: &[u8]) -> bool {
 }
 
 impl LogEvent {
-    /// `index` is the position in the page, for the error message.
-    pub fn parse(raw: Box<RawValue>, index: usize) -> Result<LogEvent, Error> {
-        // Every sink writes one event per line. A line break inside JSON text
-        // can only be whitespace between tokens (strings escape it), so a
-        // pretty-printed event becomes one line without changing its value.
-        let raw = if has_line_break(raw.get().as_bytes()) {
-            RawValue::from_string(raw.get().replace(['\n', '\r'], " "))
-                .map_err(|e| Error::upstream(200, format!("log event #{index} of the page: {e}")))?
-        } else {
-            raw
+    /// One event's JSON text (the whole input is the one value). `index` is its
+    /// position in the page, for the error message.
+    pub fn parse(json: &str, index: usize) -> Result<LogEvent, Error> {
+        let mut stream = serde_json::Deserializer::from_str(json).into_iter::<Fields>();
+        let fields = match stream.next() {
+            Some(Ok(fields)) => fields,
+            Some(Err(e)) => return Err(not_an_object(index, &e)),
+            None => return Err(not_an_object(index, &"no JSON value")),
         };
-        let fields: Fields = serde_json::from_str(raw.get()).map_err(|e| {
-            Error::upstream(
-                200,
-                format!("log event #{index} of the page is not an object: {e}"),
-            )
-        })?;
+        let start = json.len() - json.trim_start().len();
+        let end = stream.byte_offset();
+        if !json[end..].trim().is_empty() {
+            return Err(not_an_object(index, &"text after the event"));
+        }
+        LogEvent::from_parts(&json[start..end], fields, index)
+    }
+
+    /// `raw` is the event's exact text; `fields` were read from it.
+    fn from_parts(raw: &str, fields: Fields, index: usize) -> Result<LogEvent, Error> {
         let log_id = fields.log_id.or(fields.underscore_id).ok_or_else(|| {
             Error::upstream(200, format!("log event #{index} of the page has no log_id"))
         })?;
@@ -280,6 +282,14 @@ impl LogEvent {
                 format!("log event #{index} of the page has a malformed log_id"),
             ));
         }
+        // Every sink writes one event per line. A line break inside JSON text
+        // can only be whitespace between tokens (strings escape it), so a
+        // pretty-printed event becomes one line without changing its value.
+        let raw = if has_line_break(raw.as_bytes()) {
+            raw.replace(['\n', '\r'], " ").into_boxed_str()
+        } else {
+            Box::from(raw)
+        };
         Ok(LogEvent {
             raw,
             log_id,
@@ -292,6 +302,11 @@ impl LogEvent {
         })
     }
 
+    /// The event's JSON text as received (on one line).
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
     /// Event time in UNIX ms: `date`, or the ingest time in the log_id.
     pub fn time_ms(&self) -> Option<i64> {
         self.date
@@ -301,15 +316,71 @@ impl LogEvent {
     }
 }
 
-/// Splits a page body (a JSON array) into raw events without building a DOM.
+fn not_an_object(index: usize, e: &dyn std::fmt::Display) -> Error {
+    Error::upstream(
+        200,
+        format!("log event #{index} of the page is not an object: {e}"),
+    )
+}
+
+/// Index of the first non-whitespace byte at or after `at` (JSON whitespace).
+fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
+    while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        at += 1;
+    }
+    at
+}
+
+/// Splits a page body (a JSON array of objects) into events in one pass: each
+/// element is read once, for its fields, and its byte span kept as the raw text
+/// (reading the array into `RawValue`s first scanned every byte twice).
 pub fn parse_page(body: &[u8]) -> Result<Vec<LogEvent>, String> {
-    let items: Vec<Box<RawValue>> = serde_json::from_slice(body)
-        .map_err(|e| format!("the logs page is not a JSON array of events: {e}"))?;
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, raw)| LogEvent::parse(raw, i).map_err(|e| e.to_string()))
-        .collect()
+    let not_array = |detail: &dyn std::fmt::Display| {
+        format!("the logs page is not a JSON array of events: {detail}")
+    };
+    let text = std::str::from_utf8(body).map_err(|e| not_array(&e))?;
+    let bytes = text.as_bytes();
+    let mut at = skip_ws(bytes, 0);
+    if bytes.get(at) != Some(&b'[') {
+        return Err(not_array(&"it does not start with `[`"));
+    }
+    at = skip_ws(bytes, at + 1);
+    let mut events = Vec::new();
+    if bytes.get(at) == Some(&b']') {
+        at += 1;
+    } else {
+        loop {
+            let index = events.len();
+            // `text[at..]` starts at a JSON value (not whitespace), so the
+            // stream's byte offset after one value is the value's end.
+            let mut stream = serde_json::Deserializer::from_str(&text[at..]).into_iter::<Fields>();
+            let fields = match stream.next() {
+                Some(Ok(fields)) => fields,
+                Some(Err(e)) => return Err(not_an_object(index, &e).to_string()),
+                None => return Err(not_array(&"it ends inside the array")),
+            };
+            let end = at + stream.byte_offset();
+            let event = LogEvent::from_parts(&text[at..end], fields, index);
+            events.push(event.map_err(|e| e.to_string())?);
+            at = skip_ws(bytes, end);
+            match bytes.get(at) {
+                Some(b',') => at = skip_ws(bytes, at + 1),
+                Some(b']') => {
+                    at += 1;
+                    break;
+                }
+                _ => {
+                    return Err(not_array(&format!(
+                        "expected `,` or `]` after event #{index}"
+                    )));
+                }
+            }
+        }
+    }
+    if skip_ws(bytes, at) != bytes.len() {
+        return Err(not_array(&"text after the array"));
+    }
+    Ok(events)
 }
 
 #[cfg(test)]
@@ -326,7 +397,7 @@ mod tests {
         let page = parse_page(body.as_bytes()).unwrap_or_default();
         assert_eq!(page.len(), 1);
         let e = &page[0];
-        assert!(e.raw.get().contains(r#""x_unknown":{"k":[1,2]}"#));
+        assert!(e.raw().contains(r#""x_unknown":{"k":[1,2]}"#));
         assert_eq!(e.kind.as_deref(), Some("seccft"));
         assert_eq!(e.scopes, vec!["read:a", "write:b"]);
         assert_eq!(e.organization_id.as_deref(), Some("org_1"));
@@ -355,11 +426,60 @@ mod tests {
     }
 
     #[test]
+    fn the_array_is_read_strictly_and_each_span_is_the_event() {
+        let one = format!(r#"{{"log_id":"{ID}","a":[1,{{"b":"]"}}]}}"#);
+        for body in [
+            format!("[{one}]"),
+            format!(" \t[ {one} ]\n"),
+            format!("[{one} ,\n{one}]"),
+        ] {
+            let page = parse_page(body.as_bytes());
+            assert!(page.is_ok(), "{body}: {page:?}");
+            for e in page.unwrap_or_default() {
+                assert_eq!(e.raw(), one);
+            }
+        }
+        assert_eq!(parse_page(b" [ ] ").map(|p| p.len()), Ok(0));
+        for bad in [
+            "".to_string(),
+            "[".to_string(),
+            format!("[{one}"),
+            format!("[{one},"),
+            format!("[{one},]"),
+            format!("[,{one}]"),
+            format!("[{one}{one}]"),
+            format!("[{one}] x"),
+            format!("[{one}]]"),
+            format!("[{one}],[]"),
+            "[null]".to_string(),
+            r#"[{"log_id":"1"} 1]"#.to_string(),
+        ] {
+            assert!(parse_page(bad.as_bytes()).is_err(), "{bad}");
+        }
+        assert!(parse_page(b"[{\"log_id\":\"1\",\"x\":\"\xff\"}]").is_err());
+        let err = parse_page(format!(r#"[{one},{{"log_id":"1x"}}]"#).as_bytes());
+        assert_eq!(
+            err.err().as_deref(),
+            Some("Auth0 answered 200: log event #1 of the page has a malformed log_id")
+        );
+    }
+
+    #[test]
+    fn one_event_parses_alone_and_refuses_company() {
+        let json = format!(r#"  {{"_id":"{ID}","type":"s"}} "#);
+        let e = LogEvent::parse(&json, 0);
+        assert_eq!(e.as_ref().map(|e| e.raw()).ok(), Some(json.trim()));
+        assert_eq!(e.map(|e| e.log_id).ok().as_deref(), Some(ID));
+        assert!(LogEvent::parse(&format!(r#"{{"_id":"{ID}"}} {{}}"#), 0).is_err());
+        assert!(LogEvent::parse("", 0).is_err());
+    }
+
+    #[test]
     fn a_pretty_printed_event_is_kept_on_one_line() {
         // Found by fuzz/ (log_page): the sinks framed such an event as two lines.
         let page = parse_page(b"[{\"log_id\":\"1\",\r\n  \"type\":\"s\"}\n]").unwrap_or_default();
         assert_eq!(page.len(), 1);
-        assert_eq!(page[0].raw.get(), r#"{"log_id":"1",    "type":"s"}"#);
+        assert_eq!(page[0].raw(), r#"{"log_id":"1",    "type":"s"}"#);
         assert_eq!(page[0].kind.as_deref(), Some("s"));
     }
 
@@ -477,6 +597,14 @@ mod tests {
     fn deeply_nested_json_is_an_error_not_a_crash() {
         let deep = format!("[{}{}]", "[".repeat(100_000), "]".repeat(100_000));
         assert!(parse_page(deep.as_bytes()).is_err());
+        // A field the connector does not read is skipped without recursing, so
+        // any depth there passes through untouched.
+        let body = format!(
+            r#"[{{"log_id":"1","x":{}{}}}]"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert_eq!(parse_page(body.as_bytes()).map(|p| p.len()), Ok(1));
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub fn append(out: &mut Vec<u8>, event: &LogEvent) {
     out.extend_from_slice(b"{\"create\":{\"_id\":\"");
     out.extend_from_slice(event.log_id.as_bytes());
     out.extend_from_slice(b"\"}}\n");
-    out.extend_from_slice(event.raw.get().as_bytes());
+    out.extend_from_slice(event.raw().as_bytes());
     out.push(b'\n');
 }
 

@@ -8,6 +8,6 @@ pub fn append(out: &mut Vec<u8>, event: &LogEvent) {
     out.extend_from_slice(b"{\"log_id\":\"");
     out.extend_from_slice(event.log_id.as_bytes());
     out.extend_from_slice(b"\",\"data\":");
-    out.extend_from_slice(event.raw.get().as_bytes());
+    out.extend_from_slice(event.raw().as_bytes());
     out.extend_from_slice(b"}\n");
 }

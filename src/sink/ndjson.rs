@@ -3,6 +3,6 @@
 use crate::event::LogEvent;
 
 pub fn append(out: &mut Vec<u8>, event: &LogEvent) {
-    out.extend_from_slice(event.raw.get().as_bytes());
+    out.extend_from_slice(event.raw().as_bytes());
     out.push(b'\n');
 }

@@ -16,7 +16,7 @@ pub fn append(out: &mut Vec<u8>, event: &LogEvent, tenant: &str) {
     out.extend_from_slice(b"\"host\":");
     out.extend_from_slice(host.as_bytes());
     out.extend_from_slice(b",\"source\":\"auth0\",\"sourcetype\":\"auth0:log\",\"event\":");
-    out.extend_from_slice(event.raw.get().as_bytes());
+    out.extend_from_slice(event.raw().as_bytes());
     out.extend_from_slice(b"}\n");
 }
 
@@ -26,9 +26,7 @@ mod tests {
 
     fn time_of(date: &str) -> String {
         let json = format!(r#"{{"log_id":"1","date":"{date}"}}"#);
-        let event = serde_json::value::RawValue::from_string(json)
-            .ok()
-            .and_then(|raw| LogEvent::parse(raw, 0).ok());
+        let event = LogEvent::parse(&json, 0).ok();
         let mut out = Vec::new();
         if let Some(e) = &event {
             append(&mut out, e, "t");

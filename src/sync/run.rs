@@ -291,10 +291,7 @@ impl Run<'_> {
         if self.superseded {
             return Ok(());
         }
-        if self
-            .batch
-            .is_full_for(&self.opts.sink, event.raw.get().len())
-        {
+        if self.batch.is_full_for(&self.opts.sink, event.raw().len()) {
             self.flush()?;
         }
         self.report.fetched += 1;

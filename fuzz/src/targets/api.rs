@@ -242,11 +242,7 @@ fn run_call(api: &mut auth0_audit_component::api::client::Api, call: &Call) -> R
             let sink = sink(*format);
             let mut body = Vec::new();
             for e in events.iter().take(20) {
-                let raw = serde_json::value::RawValue::from_string(e.to_json().to_string());
-                if let Ok(event) = raw
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| LogEvent::parse(r, 0).map_err(|e| e.to_string()))
-                {
+                if let Ok(event) = LogEvent::parse(&e.to_json().to_string(), 0) {
                     sink.append(&mut body, &event);
                 }
             }

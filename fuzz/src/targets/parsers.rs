@@ -70,6 +70,9 @@ pub fn log_page(body: &[u8]) {
     };
     let dom: Vec<Value> = match serde_json::from_slice(body) {
         Ok(v) => v,
+        // The parser skips the fields it does not read without recursing, so
+        // it accepts nesting deeper than serde_json's DOM reader allows (128).
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => return,
         Err(e) => unreachable!("an accepted page is a JSON array: {e}"),
     };
     assert_eq!(events.len(), dom.len());
@@ -82,14 +85,12 @@ fn check_event(event: &LogEvent, v: &Value, page_text: &str) {
     assert!(v.is_object(), "an accepted event is an object: {v}");
     assert!(is_valid_log_id(&event.log_id), "{:?}", event.log_id);
     // As received, except that line breaks (whitespace between tokens) are spaces.
-    assert!(!event.raw.get().contains(['\n', '\r']));
+    assert!(!event.raw().contains(['\n', '\r']));
     assert!(
-        page_text
-            .replace(['\n', '\r'], " ")
-            .contains(event.raw.get()),
+        page_text.replace(['\n', '\r'], " ").contains(event.raw()),
         "raw text is as received"
     );
-    let reparsed: Value = serde_json::from_str(event.raw.get()).unwrap_or(Value::Null);
+    let reparsed: Value = serde_json::from_str(event.raw()).unwrap_or(Value::Null);
     assert_eq!(&reparsed, v, "raw text is the event");
     let expected_id = str_field(v, "log_id").or_else(|| str_field(v, "_id"));
     assert_eq!(Some(event.log_id.as_str()), expected_id);
