@@ -114,7 +114,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(file) => auth0_audit_bench::report_from(file, &opts)?,
         None => auth0_audit_bench::run(&opts).await?,
     };
-    let goals = auth0_audit_bench::report::goals(&results);
+    let goals = auth0_audit_bench::report::goals(&results, &opts.root);
     for g in &goals {
         eprintln!(
             "bench: {:<10} {} — {} [{}]",
