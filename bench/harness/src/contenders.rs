@@ -141,7 +141,9 @@ impl Tools {
                     .arg(format!("file:{out_s}"))
                     .arg("--state")
                     .arg("memory")
-                    .arg("--no-token-cache");
+                    .arg("--no-token-cache")
+                    // The report as JSON: the guest's memory peak in exact bytes.
+                    .arg("--json");
                 if let Some(n) = knobs.batch_events {
                     let cfg = work.join(format!("batch-{n}.toml"));
                     std::fs::write(

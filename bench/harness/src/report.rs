@@ -565,7 +565,7 @@ pub fn markdown(r: &Results, opts: &Options, plot_files: &[PathBuf]) -> String {
         let _ = writeln!(
             w,
             "Guest linear memory of `auth0-audit sync` (the peak the host's resource limiter \
-             recorded during the run, printed in its summary as `guest memory peak`), and the \
+             recorded during the run, `host.guest_memory_peak_bytes` of `sync --json`), and the \
              whole host process's peak RSS (GNU time), for growing backlogs of ~1 KiB events. \
              A flat guest peak means the component streams: it holds one page and one sink batch, \
              never the backlog.\n"

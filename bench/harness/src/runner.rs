@@ -129,16 +129,15 @@ impl RunResult {
     }
 }
 
-/// Parses `guest memory peak 3.4 MiB` from auth0-audit's summary.
+/// The guest's linear-memory peak from `auth0-audit sync --json`
+/// (`host.guest_memory_peak_bytes`, exact bytes), in MiB.
 pub fn guest_peak_mib(stdout: &str) -> Option<f64> {
-    stdout.lines().find_map(|l| {
-        l.trim()
-            .strip_prefix("guest memory peak ")?
-            .strip_suffix(" MiB")?
-            .trim()
-            .parse()
-            .ok()
-    })
+    let report: serde_json::Value = serde_json::from_str(stdout).ok()?;
+    let bytes = report
+        .get("host")?
+        .get("guest_memory_peak_bytes")?
+        .as_u64()?;
+    Some(bytes as f64 / (1024.0 * 1024.0))
 }
 
 fn sim_counts(stats: &SimStats) -> (u64, u64, u64) {
@@ -245,8 +244,9 @@ mod tests {
 
     #[test]
     fn reads_the_guest_peak() {
-        let out = "x [default]: 5 delivered\nguest memory peak 3.4 MiB\n";
-        assert_eq!(guest_peak_mib(out), Some(3.4));
-        assert_eq!(guest_peak_mib("nothing"), None);
+        let out = r#"{"delivered": 5, "host": {"guest_memory_peak_bytes": 3670016}}"#;
+        assert_eq!(guest_peak_mib(out), Some(3.5));
+        assert_eq!(guest_peak_mib("guest memory peak 3.4 MiB"), None);
+        assert_eq!(guest_peak_mib(r#"{"host": {}}"#), None);
     }
 }
