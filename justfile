@@ -1,5 +1,9 @@
 # auth0-audit tasks. `just --list` shows them.
 
+# Arguments reach the commands as given (`just bench --note "two words"`),
+# not re-split by the shell.
+set positional-arguments
+
 # Sync a simulated tenant into a file: no setup, no credentials.
 demo:
     cargo run -p auth0-audit -- demo
@@ -21,7 +25,7 @@ component:
 
 # A simulated tenant on loopback for manual runs.
 simulate *ARGS:
-    cargo run -p auth0-audit -- simulate {{ARGS}}
+    cargo run -p auth0-audit -- simulate "$@"
 
 # CI, locally.
 ci:
@@ -36,7 +40,7 @@ bench *ARGS:
     command -v hyperfine >/dev/null || apt-get install -y hyperfine || echo "hyperfine not installed: the harness times whole processes itself"
     test -x /usr/bin/time || apt-get install -y time || echo "GNU time not installed: no CPU or RSS columns"
     cargo build --release -p auth0-audit -p auth0-audit-native -p auth0-audit-bench
-    target/release/auth0-audit-bench --require-all {{ARGS}}
+    target/release/auth0-audit-bench --require-all "$@"
 
 # Where the component's bytes go (an unstripped release build, by crate and module).
 size:
