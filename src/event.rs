@@ -9,8 +9,9 @@ use crate::error::Error;
 /// A log event as received, with the fields the connector needs.
 #[derive(Debug)]
 pub struct LogEvent {
-    /// The event's JSON text as received, except line breaks made spaces.
-    pub raw: Box<str>,
+    /// The event's JSON text as received, except line breaks made spaces
+    /// (read through [`LogEvent::raw`], so it stays one line).
+    raw: Box<str>,
     pub log_id: String,
     pub date: Option<String>,
     pub kind: Option<String>,
@@ -257,18 +258,12 @@ impl LogEvent {
     /// One event's JSON text (the whole input is the one value). `index` is its
     /// position in the page, for the error message.
     pub fn parse(json: &str, index: usize) -> Result<LogEvent, Error> {
-        let mut stream = serde_json::Deserializer::from_str(json).into_iter::<Fields>();
-        let fields = match stream.next() {
-            Some(Ok(fields)) => fields,
-            Some(Err(e)) => return Err(not_an_object(index, &e)),
-            None => return Err(not_an_object(index, &"no JSON value")),
-        };
         let start = json.len() - json.trim_start().len();
-        let end = stream.byte_offset();
+        let (event, end) = read_event(json, start, index)?;
         if !json[end..].trim().is_empty() {
             return Err(not_an_object(index, &"text after the event"));
         }
-        LogEvent::from_parts(&json[start..end], fields, index)
+        Ok(event)
     }
 
     /// `raw` is the event's exact text; `fields` were read from it.
@@ -323,6 +318,20 @@ fn not_an_object(index: usize, e: &dyn std::fmt::Display) -> Error {
     )
 }
 
+/// Reads the event whose JSON value starts at byte `at` of `text` (not at
+/// whitespace, so the stream's byte offset after one value is the value's end)
+/// and returns it with that end.
+fn read_event(text: &str, at: usize, index: usize) -> Result<(LogEvent, usize), Error> {
+    let mut stream = serde_json::Deserializer::from_str(&text[at..]).into_iter::<Fields>();
+    let fields = match stream.next() {
+        Some(Ok(fields)) => fields,
+        Some(Err(e)) => return Err(not_an_object(index, &e)),
+        None => return Err(not_an_object(index, &"the text ends before it")),
+    };
+    let end = at + stream.byte_offset();
+    Ok((LogEvent::from_parts(&text[at..end], fields, index)?, end))
+}
+
 /// Index of the first non-whitespace byte at or after `at` (JSON whitespace).
 fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
     while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
@@ -351,17 +360,11 @@ pub fn parse_page(body: &[u8]) -> Result<Vec<LogEvent>, String> {
     } else {
         loop {
             let index = events.len();
-            // `text[at..]` starts at a JSON value (not whitespace), so the
-            // stream's byte offset after one value is the value's end.
-            let mut stream = serde_json::Deserializer::from_str(&text[at..]).into_iter::<Fields>();
-            let fields = match stream.next() {
-                Some(Ok(fields)) => fields,
-                Some(Err(e)) => return Err(not_an_object(index, &e).to_string()),
-                None => return Err(not_array(&"it ends inside the array")),
-            };
-            let end = at + stream.byte_offset();
-            let event = LogEvent::from_parts(&text[at..end], fields, index);
-            events.push(event.map_err(|e| e.to_string())?);
+            if at == bytes.len() {
+                return Err(not_array(&"it ends inside the array"));
+            }
+            let (event, end) = read_event(text, at, index).map_err(|e| e.to_string())?;
+            events.push(event);
             at = skip_ws(bytes, end);
             match bytes.get(at) {
                 Some(b',') => at = skip_ws(bytes, at + 1),
