@@ -14,11 +14,11 @@ use crate::{Options, Results, plots};
 /// The host CLI's digit grouping, so the report reads like its output.
 pub use auth0_audit_host::commands::output::thousands;
 
-/// The profile's summary paragraph (it starts "What is left, by samples"), so the
-/// report names the top costs without a second copy of them to keep in step.
-fn top_costs(root: &std::path::Path) -> Option<String> {
+/// The paragraph of bench/PROFILE.md that starts with `lead`, so the report
+/// quotes the profile instead of keeping a second copy of it in step.
+fn profile_paragraph(root: &Path, lead: &str) -> Option<String> {
     let text = std::fs::read_to_string(root.join("bench/PROFILE.md")).ok()?;
-    let start = text.find("What is left, by samples")?;
+    let start = text.find(lead)?;
     let paragraph = text[start..].split("\n\n").next()?;
     Some(paragraph.trim().to_string())
 }
@@ -67,7 +67,7 @@ pub fn goals(r: &Results, root: &Path) -> Vec<Goal> {
             goal: "auth0-audit ≥ 70% of the physical limit (events/s)".into(),
             measured: phys.map_or("n/a".into(), |x| format!("{:.0}%", x * 100.0)),
             met: phys.map(|x| x >= 0.70),
-            why: cpu_gap(d),
+            why: cpu_gap(d, Contender::Physical),
         });
         for (c, want) in [(Contender::Python, 5.0), (Contender::Node, 3.0)] {
             let x = ratio(c);
@@ -85,7 +85,7 @@ pub fn goals(r: &Results, root: &Path) -> Vec<Goal> {
             goal: "wasm within 1.5× of native (native events/s ÷ wasm events/s)".into(),
             measured: native.map_or("n/a".into(), |x| format!("{x:.2}×")),
             met: native.map(|x| x <= 1.5),
-            why: None,
+            why: cpu_gap(d, Contender::Native),
         });
     }
     for rl in &r.rate_limited {
@@ -115,7 +115,12 @@ pub fn goals(r: &Results, root: &Path) -> Vec<Goal> {
             goal: "release .wasm ≤ 512 KiB".into(),
             measured: format!("{} KiB", thousands(s.wasm_bytes as u64 / 1024)),
             met: Some(s.wasm_bytes <= WASM_GOAL_BYTES),
-            why: profile_paragraph(root, "What would close the size gap"),
+            why: profile_paragraph(root, "What would close the size gap").map(|p| {
+                format!(
+                    "{} (bench/PROFILE.md)",
+                    p.split_whitespace().collect::<Vec<_>>().join(" ")
+                )
+            }),
         });
         let m = s.instantiate_call_us.median;
         g.push(Goal {
@@ -133,7 +138,6 @@ pub fn goals(r: &Results, root: &Path) -> Vec<Goal> {
             .filter_map(|p| Some((p.events, p.guest_peak_mib?)))
             .collect();
         let max = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
-        let at = |n: u64| peaks.iter().find(|p| p.0 == n).map(|p| p.1);
         let small = peaks
             .iter()
             .find(|p| p.0 >= 50_000)
@@ -156,7 +160,6 @@ pub fn goals(r: &Results, root: &Path) -> Vec<Goal> {
             met: (!peaks.is_empty()).then(|| max <= 16.0 && flat.unwrap_or(false)),
             why: None,
         });
-        let _ = at;
     }
     for a in &r.audit {
         let Some(ideal) = a.ideal_s() else { continue };
@@ -184,28 +187,18 @@ pub fn goals(r: &Results, root: &Path) -> Vec<Goal> {
     g
 }
 
-/// A paragraph of bench/PROFILE.md that starts with `lead`, on one line.
-fn profile_paragraph(root: &Path, lead: &str) -> Option<String> {
-    let text = std::fs::read_to_string(root.join("bench/PROFILE.md")).ok()?;
-    let start = text.find(lead)?;
-    let paragraph = text[start..].split("\n\n").next()?;
-    Some(format!(
-        "{} (bench/PROFILE.md)",
-        paragraph.split_whitespace().collect::<Vec<_>>().join(" ")
-    ))
-}
-
-/// Against the physical limit: CPU is the currency, since the simulator serving
+/// CPU is the currency against a faster contender, since the simulator serving
 /// the pages runs on the same cores as the contender.
-fn cpu_gap(d: &Drain) -> Option<String> {
+fn cpu_gap(d: &Drain, other: Contender) -> Option<String> {
     let cpu = |c| d.get(c).and_then(RunResult::cpu_per_100k);
-    let (wasm, phys) = (cpu(Contender::Wasm)?, cpu(Contender::Physical)?);
+    let (wasm, theirs) = (cpu(Contender::Wasm)?, cpu(other)?);
     Some(format!(
-        "auth0-audit spends {wasm:.2} CPU s per 100k events where the pages-only client spends \
-         {phys:.2}, and the simulated tenant serving both runs on the same cores, so each CPU \
-         second the connector spends (parsing every event, framing it, the sink's HTTP round trip \
-         and the collector's fsync) is taken from the server. The top costs are named above; \
-         closing the gap means fewer CPU seconds per event in the guest."
+        "auth0-audit spends {wasm:.2} CPU s per 100k events where the {} spends {theirs:.2}, \
+         and the simulated tenant serving both runs on the same cores, so each CPU second the \
+         connector spends (parsing every event, framing it, the sink's HTTP round trip and the \
+         collector's fsync) is taken from the server. The top costs are named above; closing \
+         the gap means fewer CPU seconds per event in the guest.",
+        other.label()
     ))
 }
 
@@ -231,7 +224,7 @@ fn ceiling(d: &Drain, script: Contender, want: f64) -> Option<String> {
             "the ceiling here is {cap:.2}× (the physical limit against the {}); auth0-audit \
              reaches {share:.0}% of it. {}",
             script.label(),
-            cpu_gap(d).unwrap_or_default()
+            cpu_gap(d, Contender::Physical).unwrap_or_default()
         ))
     }
 }
@@ -254,7 +247,8 @@ fn whole_second_reset(a: &crate::audit::AuditRun, ideal: f64) -> Option<String> 
         "the run took {over:.2} s longer than the ideal {ideal:.1} s. Auth0 (and the simulator) \
          give `x-ratelimit-reset` in whole seconds, so a client that never takes a 429 waits \
          for the next whole second after the bucket empties; tokens that arrive during such a \
-         wait are kept, so only the last wait is lost: up to 1 s, 0.5 s on average. On a \
+         wait are kept, so only the last wait is lost: up to 1 s, 0.5 s on average (the process's \
+         start and its token request add tens of milliseconds more). On a \
          {ideal:.1} s ideal that alone caps a 429-free client at about {best:.0}% on average; \
          the 95% goal is reachable only for runs whose ideal exceeds ~10 s (audit --all above). \
          Closing it would need sub-second reset information, which the API does not give."
@@ -496,7 +490,7 @@ pub fn markdown(r: &Results, opts: &Options, plot_files: &[PathBuf]) -> String {
         w,
         "Where the time goes inside the component: [bench/PROFILE.md](bench/PROFILE.md).\n"
     );
-    if let Some(costs) = top_costs(&opts.root) {
+    if let Some(costs) = profile_paragraph(&opts.root, "What is left, by samples") {
         let _ = writeln!(w, "**Top costs of the drain** (from bench/PROFILE.md):\n");
         for line in costs.lines() {
             let _ = writeln!(w, "> {line}");
