@@ -483,11 +483,8 @@ pub(crate) fn generate(seed: u64, org_count: usize, own_client: &str) -> Directo
         let mut pool = ordinary.clone();
         pool.shuffle(&mut rng);
         let k = rng.random_range(2..=6);
-        list.extend(
-            pool.into_iter()
-                .filter(|&p| !(o == 4 && p == FAILED) && !(o == 5 && p == RECENT))
-                .take(k),
-        );
+        let kept_out = |p| (o == 4 && p == FAILED) || (o == 5 && p == RECENT);
+        list.extend(pool.into_iter().filter(|&p| !kept_out(p)).take(k));
     }
     if let Some(list) = assoc.get_mut(2) {
         list.push(DENY);
