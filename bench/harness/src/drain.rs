@@ -21,28 +21,15 @@ pub fn tenant_config(events: u64, size: EventSize, rate_limit: Option<RateLimit>
     }
 }
 
-/// Runs `c` `repeats` times and keeps the run with the median wall time
-/// (a failed or incomplete run is kept at once: it is the finding).
-pub async fn median_run(
-    tools: &Tools,
-    c: Contender,
-    config: &SimConfig,
-    work: &std::path::Path,
-    knobs: &RunKnobs,
-    repeats: u32,
-    timeout: Duration,
-) -> anyhow::Result<RunResult> {
-    let mut runs = Vec::new();
-    for _ in 0..repeats.max(1) {
-        let r = run_contender(tools, c, config.clone(), work, knobs, timeout).await?;
-        if !r.complete() {
-            return Ok(r);
-        }
-        runs.push(r);
-    }
+/// Of one contender's runs, the one with the median wall time; every run's
+/// wall time is kept beside it so the report can show the spread.
+fn median_of(mut runs: Vec<RunResult>) -> Option<RunResult> {
     runs.sort_by(|a, b| a.measured.wall_s.total_cmp(&b.measured.wall_s));
-    let mid = runs.len() / 2;
-    Ok(runs.swap_remove(mid))
+    let walls: Vec<f64> = runs.iter().map(|r| r.measured.wall_s).collect();
+    let mid = runs.len().checked_sub(1)? / 2;
+    let mut median = runs.swap_remove(mid);
+    median.walls_s = walls;
+    Some(median)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,17 +67,47 @@ pub async fn backlog(
         runs: Vec::new(),
         skipped: Vec::new(),
     };
+    let mut runnable = Vec::new();
     for &c in contenders {
-        if let Some(why) = tools.missing(c) {
-            eprintln!("bench:   skipping {}: {why}", c.label());
-            drain.skipped.push((c, why));
-            continue;
+        match tools.missing(c) {
+            Some(why) => {
+                eprintln!("bench:   skipping {}: {why}", c.label());
+                drain.skipped.push((c, why));
+            }
+            None => runnable.push(c),
         }
-        // The SDK stops at 1,000 events whatever the backlog: once is enough.
-        let n = if c == Contender::Sdk { 1 } else { repeats };
-        let r = median_run(tools, c, &config, work, &RunKnobs::default(), n, timeout).await?;
-        drain.runs.push(r);
     }
+    // Rounds rather than back-to-back repeats: a slow spell of the machine
+    // then lands on every contender instead of on one of them.
+    let mut runs: Vec<(Contender, Vec<RunResult>, bool)> =
+        runnable.iter().map(|&c| (c, Vec::new(), false)).collect();
+    for round in 0..repeats.max(1) {
+        for (c, done, failed) in &mut runs {
+            // The SDK stops at 1,000 events whatever the backlog: once is enough;
+            // a failed or incomplete run is the finding and is not repeated.
+            if *failed || (*c == Contender::Sdk && round > 0) {
+                continue;
+            }
+            let r = run_contender(
+                tools,
+                *c,
+                config.clone(),
+                work,
+                &RunKnobs::default(),
+                timeout,
+            )
+            .await?;
+            *failed = !r.complete();
+            if *failed {
+                *done = vec![r];
+            } else {
+                done.push(r);
+            }
+        }
+    }
+    drain
+        .runs
+        .extend(runs.into_iter().filter_map(|(_, done, _)| median_of(done)));
     Ok(drain)
 }
 

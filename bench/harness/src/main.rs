@@ -19,9 +19,10 @@ struct Cli {
     /// Backlog of the main drain (default 500000; smoke 2000).
     #[arg(long)]
     events: Option<u64>,
-    /// Runs per contender in the main drain; the median is reported.
-    #[arg(long, default_value_t = 1)]
-    repeats: u32,
+    /// Runs per contender in the main drain, in rounds; the median is
+    /// reported (default 3; smoke 1).
+    #[arg(long)]
+    repeats: Option<u32>,
     /// Markdown report (default BENCHMARKS.md at the repository root).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -76,7 +77,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(n) = cli.events {
         opts.events = n;
     }
-    opts.repeats = cli.repeats.max(1);
+    if let Some(n) = cli.repeats {
+        opts.repeats = n.max(1);
+    }
     if let Some(o) = cli.out {
         opts.out = o;
     }

@@ -599,6 +599,16 @@ pub fn markdown(r: &Results, opts: &Options, plot_files: &[PathBuf]) -> String {
     md
 }
 
+/// "7.91 (7.88–8.22)" for a repeated run, "7.91" for a single one.
+fn wall_with_range(x: &RunResult) -> String {
+    match (x.walls_s.first(), x.walls_s.last()) {
+        (Some(lo), Some(hi)) if x.walls_s.len() > 1 => {
+            format!("{:.2} ({lo:.2}–{hi:.2})", x.measured.wall_s)
+        }
+        _ => format!("{:.2}", x.measured.wall_s),
+    }
+}
+
 fn drain_section(w: &mut String, d: &Drain, plot_files: &[PathBuf], base: &Path) {
     let _ = writeln!(w, "## Backlog drain, no rate limit\n");
     let _ = writeln!(
@@ -613,7 +623,9 @@ fn drain_section(w: &mut String, d: &Drain, plot_files: &[PathBuf], base: &Path)
         d.event_size,
         if d.repeats > 1 {
             format!(
-                " Each contender ran {} times; the run with the median wall time is shown.",
+                " Each contender ran {} times (the capped SDK once), in rounds (every contender once, then again), so a slow \
+                 spell of the machine does not land on one contender; the run with the median wall \
+                 time is shown, with the range of wall times in brackets.",
                 d.repeats
             )
         } else {
@@ -645,10 +657,10 @@ fn drain_section(w: &mut String, d: &Drain, plot_files: &[PathBuf], base: &Path)
     for x in &d.runs {
         let _ = writeln!(
             w,
-            "| {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             x.contender.label(),
             thousands(x.events),
-            x.measured.wall_s,
+            wall_with_range(x),
             thousands(x.events_per_s() as u64),
             opt(x.cpu_per_100k(), 2),
             opt(x.rss_mib(), 1),

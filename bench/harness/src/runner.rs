@@ -39,6 +39,10 @@ pub struct RunResult {
     /// on the same cores shows up here).
     #[serde(default)]
     pub load_before: Option<f64>,
+    /// Wall time of every repeat this result was chosen from (the median
+    /// run is the one shown), sorted; one entry when the run was not repeated.
+    #[serde(default)]
+    pub walls_s: Vec<f64>,
 }
 
 /// The 1-minute load average (`/proc/loadavg`).
@@ -212,7 +216,7 @@ pub async fn run_contender(
             .and_then(serde_json::Value::as_u64)
             .unwrap_or(0),
     };
-    let result = RunResult {
+    let mut result = RunResult {
         contender: c,
         command,
         guest_peak_mib: (c == Contender::Wasm)
@@ -228,7 +232,9 @@ pub async fn run_contender(
         status_429,
         stopped,
         load_before,
+        walls_s: Vec::new(),
     };
+    result.walls_s.push(result.measured.wall_s);
     eprintln!(
         "bench:     {:.2} s, {:.0} events/s, {}",
         result.measured.wall_s,
