@@ -21,15 +21,38 @@ pub fn tenant_config(events: u64, size: EventSize, rate_limit: Option<RateLimit>
     }
 }
 
-/// Of one contender's runs, the one with the median wall time; every run's
-/// wall time is kept beside it so the report can show the spread.
+/// Of one contender's runs, a failed or incomplete one if any (it is the
+/// finding), else the one with the median wall time; every run's wall time
+/// is kept beside it so the report can show the spread.
 fn median_of(mut runs: Vec<RunResult>) -> Option<RunResult> {
+    if let Some(bad) = runs.iter().position(|r| !r.complete()) {
+        return Some(runs.swap_remove(bad));
+    }
     runs.sort_by(|a, b| a.measured.wall_s.total_cmp(&b.measured.wall_s));
     let walls: Vec<f64> = runs.iter().map(|r| r.measured.wall_s).collect();
     let mid = runs.len().checked_sub(1)? / 2;
     let mut median = runs.swap_remove(mid);
     median.walls_s = walls;
     Some(median)
+}
+
+/// The contenders that can run here; the others go to `skipped` with the reason.
+fn runnable(
+    tools: &Tools,
+    contenders: &[Contender],
+    skipped: &mut Vec<(Contender, String)>,
+) -> Vec<Contender> {
+    let mut ready = Vec::new();
+    for &c in contenders {
+        match tools.missing(c) {
+            Some(why) => {
+                eprintln!("bench:   skipping {}: {why}", c.label());
+                skipped.push((c, why));
+            }
+            None => ready.push(c),
+        }
+    }
+    ready
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,47 +90,21 @@ pub async fn backlog(
         runs: Vec::new(),
         skipped: Vec::new(),
     };
-    let mut runnable = Vec::new();
-    for &c in contenders {
-        match tools.missing(c) {
-            Some(why) => {
-                eprintln!("bench:   skipping {}: {why}", c.label());
-                drain.skipped.push((c, why));
-            }
-            None => runnable.push(c),
-        }
-    }
+    let ready = runnable(tools, contenders, &mut drain.skipped);
     // Rounds rather than back-to-back repeats: a slow spell of the machine
     // then lands on every contender instead of on one of them.
-    let mut runs: Vec<(Contender, Vec<RunResult>, bool)> =
-        runnable.iter().map(|&c| (c, Vec::new(), false)).collect();
-    for round in 0..repeats.max(1) {
-        for (c, done, failed) in &mut runs {
-            // The SDK stops at 1,000 events whatever the backlog: once is enough;
-            // a failed or incomplete run is the finding and is not repeated.
-            if *failed || (*c == Contender::Sdk && round > 0) {
+    let mut runs: Vec<Vec<RunResult>> = ready.iter().map(|_| Vec::new()).collect();
+    for _ in 0..repeats.max(1) {
+        for (&c, done) in ready.iter().zip(&mut runs) {
+            // An incomplete run (the capped SDK's too) is the finding: not repeated.
+            if done.iter().any(|r| !r.complete()) {
                 continue;
             }
-            let r = run_contender(
-                tools,
-                *c,
-                config.clone(),
-                work,
-                &RunKnobs::default(),
-                timeout,
-            )
-            .await?;
-            *failed = !r.complete();
-            if *failed {
-                *done = vec![r];
-            } else {
-                done.push(r);
-            }
+            let knobs = RunKnobs::default();
+            done.push(run_contender(tools, c, config.clone(), work, &knobs, timeout).await?);
         }
     }
-    drain
-        .runs
-        .extend(runs.into_iter().filter_map(|(_, done, _)| median_of(done)));
+    drain.runs.extend(runs.into_iter().filter_map(median_of));
     Ok(drain)
 }
 
@@ -207,11 +204,7 @@ pub async fn rate_limited(
         runs: Vec::new(),
         skipped: Vec::new(),
     };
-    for &c in contenders {
-        if let Some(why) = tools.missing(c) {
-            out.skipped.push((c, why));
-            continue;
-        }
+    for c in runnable(tools, contenders, &mut out.skipped) {
         let r = run_contender(
             tools,
             c,
@@ -334,4 +327,51 @@ pub async fn scaling(
         }
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::procs::Measured;
+
+    fn run(wall_s: f64, exit_code: i32) -> RunResult {
+        RunResult {
+            contender: Contender::Wasm,
+            command: String::new(),
+            measured: Measured {
+                wall_s,
+                user_s: None,
+                sys_s: None,
+                max_rss_kib: None,
+                exit_code: Some(exit_code),
+                stdout: String::new(),
+                stderr: String::new(),
+            },
+            reported: None,
+            guest_peak_mib: None,
+            verification: None,
+            expected: 10,
+            events: 10,
+            api_requests: 0,
+            token_requests: 0,
+            status_429: 0,
+            stopped: None,
+            load_before: None,
+            walls_s: vec![wall_s],
+        }
+    }
+
+    #[test]
+    fn keeps_the_median_run_and_every_wall_time() {
+        let m = median_of(vec![run(9.7, 0), run(7.2, 0), run(8.0, 0)]);
+        let m = m.map(|m| (m.measured.wall_s, m.walls_s));
+        assert_eq!(m, Some((8.0, vec![7.2, 8.0, 9.7])));
+        assert!(median_of(Vec::new()).is_none());
+    }
+
+    #[test]
+    fn a_failed_run_is_the_result_whatever_its_wall_time() {
+        let m = median_of(vec![run(7.2, 0), run(8.0, 0), run(9.7, 1)]);
+        assert_eq!(m.map(|m| m.measured.exit_code), Some(Some(1)));
+    }
 }

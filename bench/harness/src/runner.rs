@@ -192,6 +192,7 @@ pub async fn run_contender(
     let load_before = load_average();
     let measured =
         tokio::task::spawn_blocking(move || procs::run(&spec, &scratch, timeout)).await??;
+    let wall_s = measured.wall_s;
     let (api_requests, token_requests, status_429) = sim_counts(&tenant.sim.stats());
     tenant.sim.shutdown().await;
     let reported = procs::last_json_line(&measured.stdout);
@@ -216,7 +217,7 @@ pub async fn run_contender(
             .and_then(serde_json::Value::as_u64)
             .unwrap_or(0),
     };
-    let mut result = RunResult {
+    let result = RunResult {
         contender: c,
         command,
         guest_peak_mib: (c == Contender::Wasm)
@@ -232,9 +233,8 @@ pub async fn run_contender(
         status_429,
         stopped,
         load_before,
-        walls_s: Vec::new(),
+        walls_s: vec![wall_s],
     };
-    result.walls_s.push(result.measured.wall_s);
     eprintln!(
         "bench:     {:.2} s, {:.0} events/s, {}",
         result.measured.wall_s,
