@@ -31,17 +31,46 @@ pub enum CollectorTarget {
 }
 
 enum Output {
-    File(tokio::fs::File),
+    /// `broken` is set when a failed append could not be cut back: appending
+    /// after those bytes would fuse the retry with half a batch.
+    File {
+        file: tokio::fs::File,
+        broken: bool,
+    },
     Stdout(tokio::io::Stdout),
 }
 
 impl Output {
     async fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         match self {
-            Self::File(file) => {
-                file.write_all(bytes).await?;
-                file.flush().await?;
-                file.sync_data().await
+            Self::File { file, broken } => {
+                if *broken {
+                    return Err(std::io::Error::other(
+                        "an earlier write failed and its partial batch could not be removed; restart to repair the file",
+                    ));
+                }
+                let before = file.metadata().await?.len();
+                let written = async {
+                    file.write_all(bytes).await?;
+                    file.flush().await?;
+                    file.sync_data().await
+                }
+                .await;
+                if let Err(err) = written {
+                    // A full disk or a size limit can fail the write half-way;
+                    // the component retries the batch, which must start on a
+                    // line boundary, so the unacknowledged bytes go.
+                    let cut = async {
+                        file.set_len(before).await?;
+                        file.sync_data().await
+                    }
+                    .await;
+                    if cut.is_err() {
+                        *broken = true;
+                    }
+                    return Err(err);
+                }
+                Ok(())
             }
             Self::Stdout(out) => {
                 out.write_all(bytes).await?;
@@ -78,7 +107,7 @@ pub async fn start(target: CollectorTarget) -> anyhow::Result<Collector> {
                 })?;
             if removed > 0 {
                 eprintln!(
-                    "auth0-audit: {} ended in a partial line ({removed} bytes of a batch that was never acknowledged, e.g. after a crash); truncated to the last complete line, the batch will be sent again",
+                    "auth0-audit: {} ended in a partial record ({removed} bytes of a batch that was never acknowledged, e.g. after a crash); truncated to the last complete record, the batch will be sent again",
                     path.display()
                 );
             }
@@ -88,7 +117,10 @@ pub async fn start(target: CollectorTarget) -> anyhow::Result<Collector> {
                 .open(path)
                 .await
                 .with_context(|| format!("opening sink file {}", path.display()))?;
-            Output::File(file)
+            Output::File {
+                file,
+                broken: false,
+            }
         }
         CollectorTarget::Stdout => Output::Stdout(tokio::io::stdout()),
     };
@@ -111,17 +143,18 @@ pub async fn start(target: CollectorTarget) -> anyhow::Result<Collector> {
     })
 }
 
-/// Cuts a regular file back to just after its last `\n` and returns how many
-/// bytes it removed (0 if it is missing, empty, not a regular file, or already
-/// ends with a newline).
+/// Cuts a regular file back to the end of its last complete record and returns
+/// how many bytes it removed (0 if it is missing, empty, not a regular file, or
+/// already complete).
 ///
 /// The collector acknowledges a batch only after the whole body is written and
 /// synced, so bytes after the last newline belong to a write that was
 /// interrupted (a crash, a SIGKILL, a full disk) and never acknowledged: the
 /// component sends that batch again. Appending onto the partial line instead
-/// would fuse it with the next event and corrupt the NDJSON.
+/// would fuse it with the next event and corrupt the NDJSON. A last complete
+/// line that is an `elastic-bulk` action goes too: its document was the torn
+/// line, and a bulk file must alternate action and document.
 pub fn repair_torn_tail(path: &Path) -> std::io::Result<u64> {
-    use std::io::{Read as _, Seek as _, SeekFrom};
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() && meta.len() > 0 => {}
         Ok(_) => return Ok(0),
@@ -133,21 +166,14 @@ pub fn repair_torn_tail(path: &Path) -> std::io::Result<u64> {
         .write(true)
         .open(path)?;
     let len = file.metadata()?.len();
-    // Scan backwards in chunks for the last newline.
-    const CHUNK: u64 = 64 * 1024;
-    let mut buf = vec![0u8; CHUNK as usize];
-    let mut end = len;
-    let mut keep = 0;
-    while end > 0 {
-        let start = end.saturating_sub(CHUNK);
-        let chunk = &mut buf[..(end - start) as usize];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(chunk)?;
-        if let Some(i) = chunk.iter().rposition(|b| *b == b'\n') {
-            keep = start + i as u64 + 1;
-            break;
+    let mut keep = line_start_before(&mut file, len)?;
+    // Even when the file ends with a newline: a write can stop right after an action.
+    if keep > 0 {
+        let last = line_start_before(&mut file, keep - 1)?;
+        // An action line is under 100 bytes; a longer line is an event.
+        if keep - 1 - last <= 128 && is_bulk_action(&read_range(&mut file, last, keep - 1)?) {
+            keep = last;
         }
-        end = start;
     }
     if keep == len {
         return Ok(0);
@@ -155,6 +181,40 @@ pub fn repair_torn_tail(path: &Path) -> std::io::Result<u64> {
     file.set_len(keep)?;
     file.sync_all()?;
     Ok(len - keep)
+}
+
+/// Where the line holding byte `end - 1` starts: just after the last `\n`
+/// before `end`, or 0. Scans backwards in chunks, so a long file costs little.
+fn line_start_before(file: &mut std::fs::File, end: u64) -> std::io::Result<u64> {
+    const CHUNK: u64 = 64 * 1024;
+    let mut end = end;
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        let chunk = read_range(file, start, end)?;
+        if let Some(i) = chunk.iter().rposition(|b| *b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+/// Bytes `start..end` of the file (callers keep the range to one chunk or one line).
+fn read_range(file: &mut std::fs::File, start: u64, end: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    file.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::new();
+    file.take(end.saturating_sub(start)).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Exactly the action line the `elastic-bulk` format writes before each event:
+/// `{"create":{"_id":"<log_id>"}}` (a log_id is digits). No event line can be
+/// this: an event without a `log_id` field is never written.
+fn is_bulk_action(line: &[u8]) -> bool {
+    line.strip_prefix(br#"{"create":{"_id":""#)
+        .and_then(|rest| rest.strip_suffix(br#""}}"#))
+        .is_some_and(|id| !id.is_empty() && id.iter().all(u8::is_ascii_digit))
 }
 
 async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {

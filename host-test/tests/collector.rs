@@ -109,3 +109,44 @@ fn repair_torn_tail_cuts_only_after_the_last_newline() -> anyhow::Result<()> {
     assert_eq!(collector::repair_torn_tail(dir.path())?, 0);
     Ok(())
 }
+
+#[test]
+fn repair_drops_a_bulk_action_whose_document_was_torn() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("sink.bulk");
+    let pair = |id: &str| {
+        format!("{{\"create\":{{\"_id\":\"{id}\"}}}}\n{{\"log_id\":\"{id}\",\"type\":\"s\"}}\n")
+    };
+    let complete = format!("{}{}", pair("1001"), pair("1002"));
+    let action = "{\"create\":{\"_id\":\"1003\"}}\n";
+    // Torn inside the document: the partial line and its action go.
+    std::fs::write(&path, format!("{complete}{action}{{\"log_id\":\"10"))?;
+    assert_eq!(
+        collector::repair_torn_tail(&path)?,
+        (action.len() + "{\"log_id\":\"10".len()) as u64
+    );
+    assert_eq!(std::fs::read_to_string(&path)?, complete);
+    // Stopped right after the action's newline: the file ends with a newline
+    // but not with a whole pair.
+    std::fs::write(&path, format!("{complete}{action}"))?;
+    assert_eq!(collector::repair_torn_tail(&path)?, action.len() as u64);
+    assert_eq!(std::fs::read_to_string(&path)?, complete);
+    // Torn inside the action: only the partial line goes.
+    std::fs::write(&path, format!("{complete}{{\"create\":{{\"_i"))?;
+    collector::repair_torn_tail(&path)?;
+    assert_eq!(std::fs::read_to_string(&path)?, complete);
+    // Lines that only look like an action are records and stay.
+    for kept in [
+        "{\"create\":{\"_id\":\"\"}}\n",
+        "{\"create\":{\"_id\":\"12a\"}}\n",
+        "{\"create\":{\"_id\":\"12\"},\"log_id\":\"12\"}\n",
+    ] {
+        std::fs::write(&path, format!("{complete}{kept}"))?;
+        assert_eq!(collector::repair_torn_tail(&path)?, 0, "{kept}");
+    }
+    // A file holding nothing but an action is emptied.
+    std::fs::write(&path, action)?;
+    assert_eq!(collector::repair_torn_tail(&path)?, action.len() as u64);
+    assert_eq!(std::fs::read(&path)?, b"");
+    Ok(())
+}
