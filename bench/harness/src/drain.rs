@@ -330,11 +330,11 @@ pub async fn scaling(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::procs::Measured;
 
-    fn run(wall_s: f64, exit_code: i32) -> RunResult {
+    pub(crate) fn run(wall_s: f64, exit_code: i32) -> RunResult {
         RunResult {
             contender: Contender::Wasm,
             command: String::new(),

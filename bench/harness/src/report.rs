@@ -113,7 +113,7 @@ pub fn goals(r: &Results, root: &Path) -> Vec<Goal> {
         g.push(Goal {
             area: "start-up".into(),
             goal: "release .wasm ≤ 512 KiB".into(),
-            measured: format!("{} KiB", thousands(s.wasm_bytes as u64 / 1024)),
+            measured: format!("{:.0} KiB", s.wasm_bytes as f64 / 1024.0),
             met: Some(s.wasm_bytes <= WASM_GOAL_BYTES),
             why: profile_paragraph(root, "What would close the size gap").map(|p| {
                 format!(
@@ -609,6 +609,31 @@ fn wall_with_range(x: &RunResult) -> String {
     }
 }
 
+/// How the repeated drain was run, naming the contenders that ran fewer times
+/// (an incomplete run is the finding and is not repeated).
+fn rounds_sentence(d: &Drain) -> String {
+    let once: Vec<&str> = d
+        .runs
+        .iter()
+        .filter(|r| r.walls_s.len() < d.repeats as usize)
+        .map(|r| r.contender.label())
+        .collect();
+    let except = if once.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " A run that did not copy everything is itself the result and was not repeated: {} ran once.",
+            once.join(", ")
+        )
+    };
+    format!(
+        " Each contender ran {} times, in rounds (every contender once, then again), so a slow \
+         spell of the machine does not land on one contender; the run with the median wall \
+         time is shown, with the range of wall times in brackets.{except}",
+        d.repeats
+    )
+}
+
 fn drain_section(w: &mut String, d: &Drain, plot_files: &[PathBuf], base: &Path) {
     let _ = writeln!(w, "## Backlog drain, no rate limit\n");
     let _ = writeln!(
@@ -622,12 +647,7 @@ fn drain_section(w: &mut String, d: &Drain, plot_files: &[PathBuf], base: &Path)
         thousands(d.events),
         d.event_size,
         if d.repeats > 1 {
-            format!(
-                " Each contender ran {} times (the capped SDK once), in rounds (every contender once, then again), so a slow \
-                 spell of the machine does not land on one contender; the run with the median wall \
-                 time is shown, with the range of wall times in brackets.",
-                d.repeats
-            )
+            rounds_sentence(d)
         } else {
             String::new()
         }
@@ -924,4 +944,34 @@ fn scaling_section(w: &mut String, s: &crate::drain::Scaling, plot_files: &[Path
         base,
         "throughput against batch size",
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drain::tests::run;
+
+    #[test]
+    fn the_rounds_sentence_names_who_ran_once() {
+        let mut wasm = run(8.0, 0);
+        wasm.walls_s = vec![8.0, 7.9, 8.1];
+        let mut python = run(30.0, 0);
+        python.contender = Contender::Python;
+        let mut d = Drain {
+            events: 10,
+            event_size: 1024,
+            repeats: 3,
+            runs: vec![wasm, python],
+            skipped: Vec::new(),
+        };
+        let text = rounds_sentence(&d);
+        assert!(text.contains("ran 3 times"), "{text}");
+        assert!(
+            text.contains(": Python requests script ran once."),
+            "{text}"
+        );
+        assert!(!text.contains("auth0-audit sync"), "{text}");
+        d.runs.truncate(1);
+        assert!(!rounds_sentence(&d).contains("ran once"));
+    }
 }
