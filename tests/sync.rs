@@ -314,3 +314,73 @@ async fn tokens_expiring_during_a_run_and_broken_bodies_lose_nothing() {
     assert!(stats.faults.values().sum::<u64>() > 0);
     assert_exactly_once(&sim, &sink);
 }
+
+/// What a crash inside an `elastic-bulk` file write leaves (an action whose
+/// document is torn) is cut on restart, so the file stays action/document
+/// pairs and the re-sent batch completes it: each event once, after its action.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_torn_elastic_bulk_file_is_repaired_and_completed() {
+    use auth0_audit_host::collector::{self, CollectorTarget};
+    use auth0_audit_host::runtime::{RuntimeOptions, SinkFormat};
+
+    let sim = sim(1_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.bulk");
+    let state = memory();
+    // One run: a fresh collector on the file (which repairs it) and a runtime
+    // allowed to reach it, like `auth0-audit sync --sink file:...`.
+    let run = async |state: Arc<dyn auth0_audit_host::runtime::KvBackend>| {
+        let sink = collector::start(CollectorTarget::File(path.clone()))
+            .await
+            .unwrap();
+        let mut o = RuntimeOptions::new(state);
+        o.allowed_origins = vec![sim.base_url(), sink.url().trim_end_matches('/').into()];
+        let rt = auth0_audit_host::runtime::Runtime::new(o).await.unwrap();
+        let mut opts = options(&sink.url());
+        opts.sink.format = SinkFormat::ElasticBulk;
+        opts.sink.max_batch_events = Some(100);
+        let (report, _) = rt.sync_logs(&tenant(&sim), &opts).await.unwrap();
+        sink.shutdown().await;
+        report.unwrap().delivered
+    };
+    assert_eq!(run(state.clone()).await, 1_000);
+
+    // New events arrive; the next run is killed after writing the first action
+    // of its batch and part of the document (never acknowledged).
+    sim.append_events(250);
+    let next = sim.log_ids()[1_000].clone();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(
+        &mut file,
+        format!("{{\"create\":{{\"_id\":\"{next}\"}}}}\n{{\"log_id\":\"{next}\",\"da").as_bytes(),
+    )
+    .unwrap();
+    drop(file);
+
+    assert_eq!(run(state).await, 250);
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len() % 2, 0, "an action without its document");
+    let mut ids = Vec::new();
+    for pair in lines.chunks(2) {
+        let action: serde_json::Value = serde_json::from_str(pair[0]).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(pair[1])
+            .unwrap_or_else(|e| panic!("document line is not JSON ({e}): {}", pair[1]));
+        let id = action["create"]["_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an action line, got {}", pair[0]));
+        assert_eq!(
+            doc["log_id"].as_str(),
+            Some(id),
+            "{} / {}",
+            pair[0],
+            pair[1]
+        );
+        ids.push(id.to_string());
+    }
+    assert_eq!(ids, sim.log_ids(), "every event once, in order");
+}

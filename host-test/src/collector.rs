@@ -107,7 +107,7 @@ pub async fn start(target: CollectorTarget) -> anyhow::Result<Collector> {
                 })?;
             if removed > 0 {
                 eprintln!(
-                    "auth0-audit: {} ended in a partial record ({removed} bytes of a batch that was never acknowledged, e.g. after a crash); truncated to the last complete record, the batch will be sent again",
+                    "auth0-audit: {} ended in a partial line ({removed} bytes of a batch that was never acknowledged, e.g. after a crash); truncated to the last complete record, the batch will be sent again",
                     path.display()
                 );
             }

@@ -734,6 +734,11 @@ fn sigkill_at_random_moments_loses_nothing_and_corrupts_nothing() {
     // Each torn line is cut by the next run that opens the sink (unless a kill
     // lands between the cut and its message).
     assert!(repaired <= torn, "{repaired} repairs for {torn} torn lines");
+    // None repaired at all would mean the repair (or its message) is gone.
+    assert!(
+        torn == 0 || repaired > 0,
+        "{torn} torn lines and no repair message on any restart"
+    );
 
     drop(sim);
     drop(rt);
