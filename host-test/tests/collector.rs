@@ -1,26 +1,9 @@
 //! The loopback collector: appends bodies in order, durably, before the 200.
 
 use auth0_audit_host::collector::{self, CollectorTarget};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
 
-/// One HTTP/1.1 request on a fresh connection; returns the raw response.
-async fn send(addr: std::net::SocketAddr, method: &str, body: &[u8]) -> anyhow::Result<String> {
-    let mut stream = TcpStream::connect(addr).await?;
-    let head = format!(
-        "{method} /batch HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    // Send the body in two parts to check the server waits for all of it.
-    let (a, b) = body.split_at(body.len() / 2);
-    stream.write_all(a).await?;
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    stream.write_all(b).await?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await?;
-    Ok(response)
-}
+mod support;
+use support::send;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn appends_in_order_and_writes_before_acknowledging() -> anyhow::Result<()> {

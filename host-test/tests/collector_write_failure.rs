@@ -4,21 +4,9 @@
 
 use auth0_audit_host::collector::{self, CollectorTarget};
 use rustix::process::{Resource, Signal, getrlimit, setrlimit};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
 
-async fn post(addr: std::net::SocketAddr, body: &[u8]) -> anyhow::Result<String> {
-    let mut stream = TcpStream::connect(addr).await?;
-    let head = format!(
-        "POST / HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await?;
-    Ok(response)
-}
+mod support;
+use support::send;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_write_leaves_no_partial_batch() -> anyhow::Result<()> {
@@ -44,7 +32,7 @@ async fn a_failed_write_leaves_no_partial_batch() -> anyhow::Result<()> {
     )?;
     // 8 KB: the first 5,000 bytes fit, the rest fails.
     let batch = "{\"n\":2}\n".repeat(1000);
-    let refused = post(sink.addr(), batch.as_bytes()).await;
+    let refused = send(sink.addr(), "POST", batch.as_bytes()).await;
     setrlimit(Resource::Fsize, original)?;
     let refused = refused?;
     assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
@@ -56,7 +44,7 @@ async fn a_failed_write_leaves_no_partial_batch() -> anyhow::Result<()> {
     assert_eq!(sink.requests(), 0);
 
     // The retry lands on a line boundary.
-    let accepted = post(sink.addr(), batch.as_bytes()).await?;
+    let accepted = send(sink.addr(), "POST", batch.as_bytes()).await?;
     assert!(accepted.starts_with("HTTP/1.1 200"), "{accepted}");
     assert_eq!(std::fs::read_to_string(&path)?, format!("{first}{batch}"));
     sink.shutdown().await;
